@@ -1,0 +1,189 @@
+//! Storage for the decoder's buffers: the data buffer, the event type buffer
+//! and the last event ID.
+//!
+//! [`RawDecoder`](crate::RawDecoder) is generic over [`Buffer`] so that it
+//! runs without an allocator ([`SliceBuffer`] over caller-provided memory),
+//! with one (`Vec<u8>`), or over `bytes::Bytes` without copying.
+
+/// The buffer is full: a value did not fit in a fixed-capacity [`Buffer`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BufferFull;
+
+/// A growable byte buffer that may have a fixed capacity.
+///
+/// Implemented for `Vec<u8>` (with `alloc`) and [`SliceBuffer`]; implement it
+/// for any other storage (a `heapless::Vec`, a static arena).
+pub trait Buffer {
+    /// The bytes held.
+    fn as_bytes(&self) -> &[u8];
+    /// Empties the buffer.
+    fn clear(&mut self);
+    /// Appends all of `bytes`, or nothing and `Err(BufferFull)` when they do
+    /// not fit.
+    ///
+    /// # Errors
+    /// [`BufferFull`] when the buffer cannot hold `bytes` in addition to what
+    /// it holds.
+    fn try_extend(&mut self, bytes: &[u8]) -> Result<(), BufferFull>;
+}
+
+/// A [`Buffer`] over caller-provided memory, for use without an allocator.
+///
+/// ```
+/// use sse_codec::{Buffer, SliceBuffer};
+/// let mut memory = [0u8; 4];
+/// let mut buf = SliceBuffer::new(&mut memory);
+/// buf.try_extend(b"abc").unwrap();
+/// assert!(buf.try_extend(b"de").is_err());
+/// assert_eq!(buf.as_bytes(), b"abc");
+/// ```
+#[derive(Debug)]
+pub struct SliceBuffer<'a> {
+    memory: &'a mut [u8],
+    len: usize,
+}
+
+impl<'a> SliceBuffer<'a> {
+    /// An empty buffer whose capacity is `memory.len()`.
+    pub fn new(memory: &'a mut [u8]) -> Self {
+        SliceBuffer { memory, len: 0 }
+    }
+
+    /// The capacity in bytes.
+    pub fn capacity(&self) -> usize {
+        self.memory.len()
+    }
+}
+
+impl Buffer for SliceBuffer<'_> {
+    fn as_bytes(&self) -> &[u8] {
+        &self.memory[..self.len]
+    }
+
+    fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    fn try_extend(&mut self, bytes: &[u8]) -> Result<(), BufferFull> {
+        let end = self.len.checked_add(bytes.len()).ok_or(BufferFull)?;
+        let dest = self.memory.get_mut(self.len..end).ok_or(BufferFull)?;
+        dest.copy_from_slice(bytes);
+        self.len = end;
+        Ok(())
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl Buffer for alloc::vec::Vec<u8> {
+    fn as_bytes(&self) -> &[u8] {
+        self
+    }
+
+    fn clear(&mut self) {
+        alloc::vec::Vec::clear(self);
+    }
+
+    fn try_extend(&mut self, bytes: &[u8]) -> Result<(), BufferFull> {
+        self.extend_from_slice(bytes);
+        Ok(())
+    }
+}
+
+#[cfg(feature = "bytes")]
+pub(crate) use self::shared::SharedBuffer;
+
+#[cfg(feature = "bytes")]
+mod shared {
+    use super::{Buffer, BufferFull};
+    use bytes::{Bytes, BytesMut};
+
+    /// A buffer that, when its whole content is one value taken from the
+    /// current input chunk, holds a slice of that chunk instead of a copy.
+    #[derive(Debug, Default)]
+    pub(crate) struct SharedBuffer {
+        /// The input chunk the decoder is reading from.
+        source: Bytes,
+        value: Value,
+    }
+
+    #[derive(Debug, Default)]
+    enum Value {
+        #[default]
+        Empty,
+        Shared(Bytes),
+        Owned(BytesMut),
+    }
+
+    impl SharedBuffer {
+        pub(crate) fn set_source(&mut self, source: &Bytes) {
+            self.source = source.clone();
+        }
+
+        /// The content as `Bytes`, without copying when it is shared; an
+        /// owned content is frozen (once) so that later calls are cheap too.
+        pub(crate) fn to_bytes(&mut self) -> Bytes {
+            match &mut self.value {
+                Value::Empty => Bytes::new(),
+                Value::Shared(bytes) => bytes.clone(),
+                Value::Owned(owned) => {
+                    let bytes = core::mem::take(owned).freeze();
+                    self.value = Value::Shared(bytes.clone());
+                    bytes
+                }
+            }
+        }
+
+        /// The slice of the source that `bytes` is, if it is one.
+        fn slice_of_source(&self, bytes: &[u8]) -> Option<Bytes> {
+            let source = self.source.as_ptr() as usize;
+            let start = (bytes.as_ptr() as usize).checked_sub(source)?;
+            let end = start.checked_add(bytes.len())?;
+            (end <= self.source.len()).then(|| self.source.slice(start..end))
+        }
+    }
+
+    impl Buffer for SharedBuffer {
+        fn as_bytes(&self) -> &[u8] {
+            match &self.value {
+                Value::Empty => &[],
+                Value::Shared(bytes) => bytes,
+                Value::Owned(bytes) => bytes,
+            }
+        }
+
+        fn clear(&mut self) {
+            match &mut self.value {
+                Value::Owned(bytes) => bytes.clear(),
+                other => *other = Value::Empty,
+            }
+        }
+
+        fn try_extend(&mut self, bytes: &[u8]) -> Result<(), BufferFull> {
+            if bytes.is_empty() {
+                return Ok(());
+            }
+            let empty = match &self.value {
+                Value::Empty => true,
+                Value::Owned(owned) => owned.is_empty(),
+                Value::Shared(_) => false,
+            };
+            if empty {
+                if let Some(slice) = self.slice_of_source(bytes) {
+                    self.value = Value::Shared(slice);
+                    return Ok(());
+                }
+            }
+            match &mut self.value {
+                Value::Owned(owned) => owned.extend_from_slice(bytes),
+                Value::Empty => self.value = Value::Owned(BytesMut::from(bytes)),
+                Value::Shared(shared) => {
+                    let mut owned = BytesMut::with_capacity(shared.len() + bytes.len());
+                    owned.extend_from_slice(shared);
+                    owned.extend_from_slice(bytes);
+                    self.value = Value::Owned(owned);
+                }
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,386 @@
+//! Layer 3 (with `alloc`): decoders that are fed chunks and keep the
+//! unconsumed input themselves.
+
+use alloc::borrow::Cow;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use memchr::memchr2;
+
+use crate::decoder::{Buffers, Builder, Item, RawDecoder, Step};
+use crate::error::Error;
+use crate::event::OwnedItem;
+
+/// A [`RawDecoder`] plus the bytes of a partial line carried over from earlier
+/// chunks. Complete lines are parsed straight from the chunk; only a line
+/// that spans chunks is copied, once.
+#[derive(Debug)]
+struct Engine<B> {
+    raw: RawDecoder<B>,
+    /// Unconsumed input from earlier chunks: `carry[carry_start..]`.
+    carry: Vec<u8>,
+    carry_start: usize,
+}
+
+/// Where the input of a [`Step`] is.
+#[derive(Clone, Copy, Debug)]
+enum Source {
+    Carry,
+    Chunk,
+}
+
+impl<B: crate::Buffer> Engine<B> {
+    fn new(raw: RawDecoder<B>) -> Self {
+        Engine {
+            raw,
+            carry: Vec::new(),
+            carry_start: 0,
+        }
+    }
+
+    /// The next step, from the carried bytes first and then from
+    /// `chunk[*pos..]`; `None` once all input is consumed or carried.
+    fn next_step(&mut self, chunk: &[u8], pos: &mut usize) -> Option<(Step, Source, usize)> {
+        loop {
+            if self.carry_start == self.carry.len() {
+                self.carry.clear();
+                self.carry_start = 0;
+                let start = *pos;
+                let (used, step) = self.raw.step(&chunk[start..]);
+                *pos += used;
+                if step == Step::NeedMore {
+                    self.carry.extend_from_slice(&chunk[*pos..]);
+                    *pos = chunk.len();
+                    return None;
+                }
+                return Some((step, Source::Chunk, start));
+            }
+            // A partial line is carried: move bytes from the chunk through the
+            // next line end, but no more than the line limit needs to decide.
+            let rest = &chunk[*pos..];
+            let through_line_end = memchr2(b'\n', b'\r', rest).map_or(rest.len(), |i| i + 1);
+            let room = (self.raw.parser().max_line_length())
+                .saturating_add(2)
+                .saturating_sub(self.carry.len() - self.carry_start)
+                .max(1);
+            let take = through_line_end.min(room);
+            self.carry.extend_from_slice(&rest[..take]);
+            *pos += take;
+            let start = self.carry_start;
+            let (used, step) = self.raw.step(&self.carry[start..]);
+            self.carry_start += used;
+            if step != Step::NeedMore {
+                return Some((step, Source::Carry, start));
+            }
+            if self.carry_start > 0 {
+                self.carry.drain(..self.carry_start);
+                self.carry_start = 0;
+            }
+            if *pos == chunk.len() {
+                return None;
+            }
+        }
+    }
+
+    /// The next borrowed item (see [`Feed::next_item`]).
+    fn next_item<'a>(
+        &'a mut self,
+        chunk: &'a [u8],
+        pos: &mut usize,
+    ) -> Option<Result<Item<'a>, Error>> {
+        let (step, source, start) = self.next_step(chunk, pos)?;
+        let input = match source {
+            Source::Carry => &self.carry[start..],
+            Source::Chunk => &chunk[start..],
+        };
+        self.raw.item(input, step).transpose()
+    }
+
+    /// Keeps `rest` for later: a feed was dropped before it was exhausted.
+    fn stash(&mut self, rest: &[u8]) {
+        self.carry.extend_from_slice(rest);
+    }
+
+    fn end_of_stream(&mut self) {
+        self.carry.clear();
+        self.carry_start = 0;
+        self.raw.end_of_stream();
+    }
+}
+
+/// The event-stream decoder most programs want: feed it chunks of bytes as
+/// they arrive, get events (and reconnection times, and comments if asked)
+/// in stream order.
+///
+/// It copies only lines that span chunks, allocates nothing per line, and
+/// costs time linear in the input however it is chunked.
+///
+/// ```
+/// use sse_codec::{Decoder, OwnedItem};
+///
+/// let mut decoder = Decoder::new();
+/// let mut events = Vec::new();
+/// for chunk in [&b"data: hel"[..], b"lo\r", b"\nid: 1\n\ndata: partial"] {
+///     for item in decoder.feed(chunk) {
+///         match item {
+///             Ok(OwnedItem::Event(event)) => events.push(event),
+///             Ok(_) => {}
+///             Err(error) => eprintln!("skipped an event: {error}"),
+///         }
+///     }
+/// }
+/// decoder.end_of_stream(); // discards "partial": it never got its empty line
+/// assert_eq!(events.len(), 1);
+/// assert_eq!(events[0].data(), "hello");
+/// assert_eq!(events[0].id(), "1");
+/// assert_eq!(decoder.last_event_id(), "1");
+/// ```
+#[derive(Debug)]
+pub struct Decoder {
+    engine: Engine<Vec<u8>>,
+}
+
+impl Default for Decoder {
+    fn default() -> Self {
+        Decoder::new()
+    }
+}
+
+impl Decoder {
+    /// A decoder with the default limits, not reporting comments.
+    pub fn new() -> Self {
+        Builder::new().build()
+    }
+
+    /// Decodes `chunk`: the returned [`Feed`] yields the items that `chunk`
+    /// completes. Bytes it does not use (a partial line) are kept for the
+    /// next chunk, also when the feed is dropped before the end.
+    pub fn feed<'a>(&'a mut self, chunk: &'a [u8]) -> Feed<'a> {
+        Feed {
+            engine: &mut self.engine,
+            chunk,
+            pos: 0,
+        }
+    }
+
+    /// The stream ended (see [`RawDecoder::end_of_stream`]): a partial event
+    /// is discarded and the decoder is ready for the next connection.
+    pub fn end_of_stream(&mut self) {
+        self.engine.end_of_stream();
+    }
+
+    /// The last event ID string (invalid UTF-8 replaced): what a reconnecting
+    /// client sends as `Last-Event-ID`.
+    pub fn last_event_id(&self) -> Cow<'_, str> {
+        String::from_utf8_lossy(self.engine.raw.last_event_id())
+    }
+
+    /// Sets the last event ID, e.g. to resume a stream from a saved ID.
+    pub fn set_last_event_id(&mut self, id: &str) {
+        // A Vec buffer is never full.
+        let _ = self.engine.raw.set_last_event_id(id.as_bytes());
+    }
+
+    /// The reconnection time from the last valid `retry` field, in milliseconds.
+    pub fn reconnection_time(&self) -> Option<u64> {
+        self.engine.raw.reconnection_time()
+    }
+
+    /// Whether part of an event has been received but not its end.
+    pub fn is_mid_event(&self) -> bool {
+        self.engine.carry_start < self.engine.carry.len() || self.engine.raw.is_mid_event()
+    }
+}
+
+impl Builder {
+    /// A [`Decoder`] with these settings.
+    pub fn build(self) -> Decoder {
+        Decoder {
+            engine: Engine::new(self.build_raw(Buffers::<Vec<u8>>::default())),
+        }
+    }
+}
+
+/// The items of one chunk fed to a [`Decoder`]; see [`Decoder::feed`].
+///
+/// As an [`Iterator`] it yields [`OwnedItem`]s; [`Feed::next_item`] yields
+/// borrowed [`Item`]s instead, with no allocation at all.
+#[derive(Debug)]
+pub struct Feed<'a> {
+    engine: &'a mut Engine<Vec<u8>>,
+    chunk: &'a [u8],
+    pos: usize,
+}
+
+impl Feed<'_> {
+    /// The next item, borrowed from the decoder and the chunk, or `None` when
+    /// the chunk is used up.
+    ///
+    /// ```
+    /// use sse_codec::{Decoder, Item};
+    /// let mut decoder = Decoder::new();
+    /// let mut feed = decoder.feed(b"data: a\n\ndata: b\n\n");
+    /// let mut total = 0;
+    /// while let Some(item) = feed.next_item() {
+    ///     if let Ok(Item::Event(event)) = item {
+    ///         total += event.data().len();
+    ///     }
+    /// }
+    /// assert_eq!(total, 2);
+    /// ```
+    ///
+    /// # Errors
+    /// A limit was exceeded ([`Error`]); the offending event is skipped and
+    /// the next call goes on with the rest of the stream.
+    pub fn next_item(&mut self) -> Option<Result<Item<'_>, Error>> {
+        self.engine.next_item(self.chunk, &mut self.pos)
+    }
+}
+
+impl Iterator for Feed<'_> {
+    type Item = Result<OwnedItem, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        Some(self.next_item()?.map(|item| item.to_owned_item()))
+    }
+}
+
+impl Drop for Feed<'_> {
+    fn drop(&mut self) {
+        self.engine.stash(&self.chunk[self.pos..]);
+    }
+}
+
+#[cfg(feature = "bytes")]
+pub use self::shared::{BytesDecoder, BytesFeed};
+
+#[cfg(feature = "bytes")]
+mod shared {
+    use super::{Engine, Source};
+    use crate::buffer::SharedBuffer;
+    use crate::decoder::{Buffers, Builder, Step};
+    use crate::error::Error;
+    use crate::event::{Event, OwnedItem};
+    use alloc::string::String;
+    use bytes::Bytes;
+
+    /// A [`Decoder`](crate::Decoder) for input in [`Bytes`] chunks whose
+    /// events share the input: a value that lies within one chunk is a slice
+    /// of it, not a copy, so an event with single-line data costs no
+    /// allocation.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use sse_codec::{BytesDecoder, OwnedItem};
+    ///
+    /// let mut decoder = BytesDecoder::new();
+    /// let chunk = Bytes::from_static(b"event: tick\ndata: {\"n\":1}\n\n");
+    /// let items: Vec<_> = decoder.feed(chunk).collect::<Result<_, _>>().unwrap();
+    /// let OwnedItem::Event(event) = &items[0] else { panic!() };
+    /// assert_eq!(event.event_type(), "tick");
+    /// assert_eq!(event.data_bytes(), Bytes::from_static(b"{\"n\":1}"));
+    /// ```
+    #[derive(Debug)]
+    pub struct BytesDecoder {
+        engine: Engine<SharedBuffer>,
+    }
+
+    impl Default for BytesDecoder {
+        fn default() -> Self {
+            BytesDecoder::new()
+        }
+    }
+
+    impl BytesDecoder {
+        /// A decoder with the default limits, not reporting comments.
+        pub fn new() -> Self {
+            Builder::new().build_bytes()
+        }
+
+        /// Decodes `chunk`; see [`Decoder::feed`](crate::Decoder::feed).
+        pub fn feed(&mut self, chunk: Bytes) -> BytesFeed<'_> {
+            for buffer in self.engine.raw.buffers_mut() {
+                buffer.set_source(&chunk);
+            }
+            BytesFeed {
+                engine: &mut self.engine,
+                chunk,
+                pos: 0,
+            }
+        }
+
+        /// The stream ended; see [`Decoder::end_of_stream`](crate::Decoder::end_of_stream).
+        pub fn end_of_stream(&mut self) {
+            self.engine.end_of_stream();
+        }
+
+        /// The last event ID string (invalid UTF-8 replaced).
+        pub fn last_event_id(&self) -> alloc::borrow::Cow<'_, str> {
+            String::from_utf8_lossy(self.engine.raw.last_event_id())
+        }
+
+        /// Sets the last event ID, e.g. to resume a stream from a saved ID.
+        pub fn set_last_event_id(&mut self, id: &str) {
+            // A SharedBuffer is never full.
+            let _ = self.engine.raw.set_last_event_id(id.as_bytes());
+        }
+
+        /// The reconnection time from the last valid `retry` field, in milliseconds.
+        pub fn reconnection_time(&self) -> Option<u64> {
+            self.engine.raw.reconnection_time()
+        }
+
+        /// Whether part of an event has been received but not its end.
+        pub fn is_mid_event(&self) -> bool {
+            self.engine.carry_start < self.engine.carry.len() || self.engine.raw.is_mid_event()
+        }
+    }
+
+    impl Builder {
+        /// A [`BytesDecoder`] with these settings.
+        pub fn build_bytes(self) -> BytesDecoder {
+            BytesDecoder {
+                engine: Engine::new(self.build_raw(Buffers::<SharedBuffer>::default())),
+            }
+        }
+    }
+
+    /// The items of one chunk fed to a [`BytesDecoder`].
+    #[derive(Debug)]
+    pub struct BytesFeed<'a> {
+        engine: &'a mut Engine<SharedBuffer>,
+        chunk: Bytes,
+        pos: usize,
+    }
+
+    impl Iterator for BytesFeed<'_> {
+        type Item = Result<OwnedItem, Error>;
+
+        fn next(&mut self) -> Option<Self::Item> {
+            let (step, source, start) = self.engine.next_step(&self.chunk, &mut self.pos)?;
+            if step == Step::Dispatch {
+                let (event_type, data, id) = self.engine.raw.event_buffers_mut();
+                let event =
+                    Event::from_shared(event_type.to_bytes(), data.to_bytes(), id.to_bytes());
+                return Some(Ok(OwnedItem::Event(event)));
+            }
+            let input = match source {
+                Source::Carry => &self.engine.carry[start..],
+                Source::Chunk => &self.chunk[start..],
+            };
+            Some(
+                self.engine
+                    .raw
+                    .item(input, step)
+                    .transpose()?
+                    .map(|item| item.to_owned_item()),
+            )
+        }
+    }
+
+    impl Drop for BytesFeed<'_> {
+        fn drop(&mut self) {
+            self.engine.stash(&self.chunk[self.pos..]);
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! An exact, incremental, zero-copy decoder for Server-Sent Events
+//! (`text/event-stream`), that works without an allocator.
+//!
+//! The decoder follows the WHATWG HTML Living Standard, "Server-sent events",
+//! sections "Parsing an event stream" and "Interpreting an event stream", to
+//! the letter: one byte order mark dropped at the start, CRLF, CR and LF line
+//! ends (also when a CR and its LF arrive in different chunks), `data`,
+//! `event`, `id` and `retry` fields, comments, the last event ID, and the
+//! dispatch rules. The same bytes split into chunks in any way decode to the
+//! same items, in time linear in their length.
+//!
+//! # Decoding
+//!
+//! ```
+//! use sse_codec::{Builder, OwnedItem};
+//!
+//! let mut decoder = Builder::new().comments(true).build();
+//! let stream: &[&[u8]] = &[
+//!     b"\xEF\xBB\xBF: welcome\r\nretry: 3000\r\n",
+//!     b"event: token\r\nid: 41\r\ndata: {\"text\":",
+//!     b"\"Hel\"}\r\n\r\ndata: line 1\ndata: line 2\n\n",
+//! ];
+//! let mut seen = Vec::new();
+//! for chunk in stream {
+//!     for item in decoder.feed(chunk) {
+//!         seen.push(item.expect("no limit is exceeded here"));
+//!     }
+//! }
+//! assert_eq!(seen, [
+//!     OwnedItem::Comment(" welcome".into()),
+//!     OwnedItem::Retry(3000),
+//!     OwnedItem::Event(sse_codec::Event::new(r#"{"text":"Hel"}"#).with_event_type("token").with_id("41")),
+//!     OwnedItem::Event(sse_codec::Event::new("line 1\nline 2").with_id("41")),
+//! ]);
+//! assert_eq!(decoder.last_event_id(), "41");
+//! assert_eq!(decoder.reconnection_time(), Some(3000));
+//! ```
+//!
+//! # Layers
+//!
+//! - [`LineParser`]: bytes to [`Line`]s (fields, comments, empty lines). No
+//!   allocation, no buffer: the caller keeps the unconsumed input.
+//! - [`RawDecoder`]: lines to [`Item`]s (events, reconnection times,
+//!   comments), applying the interpretation rules. Its data, event type and
+//!   ID buffers are any [`Buffer`]: caller memory ([`SliceBuffer`]) without an
+//!   allocator, `Vec<u8>` with one.
+//! - [`Decoder`] (`alloc`): fed chunks, keeps partial lines itself, yields
+//!   owned [`Event`]s (one allocation per event) or borrowed items
+//!   ([`Feed::next_item`], no allocation).
+//! - [`BytesDecoder`] (`bytes`): the same over `bytes::Bytes`, with event
+//!   values sliced from the input instead of copied.
+//!
+//! # Limits
+//!
+//! Every buffer is bounded: lines by [`Builder::max_line_length`] and event
+//! data by [`Builder::max_event_size`] (16 MiB each by default). Exceeding
+//! one gives an [`Error`] naming the limit; the offending event is dropped,
+//! input is skipped up to the next empty line, and decoding goes on. No input
+//! makes the decoder panic.
+//!
+//! # Crate features
+//!
+//! - `std` (default): implies `alloc`; runtime CPU feature detection in
+//!   `memchr`.
+//! - `alloc`: [`Decoder`], [`Event`], [`OwnedItem`].
+//! - `bytes`: [`BytesDecoder`], zero-copy events over `bytes::Bytes`.
+//!
+//! Without any feature the crate is `no_std` and needs no allocator.
+#![no_std]
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+mod buffer;
+mod decoder;
+mod error;
+#[cfg(feature = "alloc")]
+mod event;
+#[cfg(feature = "alloc")]
+mod feed;
+mod parser;
+
+pub use buffer::{Buffer, BufferFull, SliceBuffer};
+pub use decoder::{Buffers, Builder, Item, RawDecoder, RawEvent};
+pub use error::Error;
+#[cfg(feature = "alloc")]
+pub use event::{Event, OwnedItem};
+#[cfg(feature = "bytes")]
+pub use feed::{BytesDecoder, BytesFeed};
+#[cfg(feature = "alloc")]
+pub use feed::{Decoder, Feed};
+pub use parser::{Line, LineParser, Parsed};

@@ -1,0 +1,239 @@
+//! Layer 1: bytes to lines to fields ("Parsing an event stream").
+//!
+//! [`LineParser`] turns the bytes of an event stream into [`Line`]s: it drops
+//! the byte order mark, finds line ends (CRLF, lone CR, lone LF, even when a CR
+//! and its LF arrive in different chunks), splits each line into a field name
+//! and value, and recognises the four field names of the spec. It does not
+//! interpret anything: that is [`RawDecoder`](crate::RawDecoder)'s job.
+//!
+//! The parser holds no line buffer. The caller owns the input and hands the
+//! parser all of its *unconsumed* bytes at every call; the parser says how many
+//! bytes it consumed (the caller may drop them) and remembers how far it has
+//! already scanned, so that re-presenting the same unterminated line with more
+//! bytes appended costs only the new bytes. Its state between calls is a few
+//! words: whether the BOM may still come, whether the last byte was a CR, how
+//! far it scanned, and whether it is skipping the rest of an over-long line.
+
+use memchr::{memchr, memchr2};
+
+/// The UTF-8 byte order mark, dropped once at the start of a stream.
+const BOM: &[u8; 3] = b"\xEF\xBB\xBF";
+
+/// One line of an event stream, split into its parts.
+///
+/// Values borrow from the input and are raw bytes: UTF-8 decoding happens
+/// later, once per value (the spec allows this, since CR, LF and `:` are ASCII).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Line<'a> {
+    /// An empty line: dispatch the event.
+    Empty,
+    /// A line starting with `:`. The text after the colon, nothing stripped.
+    Comment(&'a [u8]),
+    /// A `data` field, with its value (one leading space removed).
+    Data(&'a [u8]),
+    /// An `event` field: the event type.
+    Event(&'a [u8]),
+    /// An `id` field: the last event ID.
+    Id(&'a [u8]),
+    /// A `retry` field: the raw value, not yet checked for digits.
+    Retry(&'a [u8]),
+    /// Any other field name (names are case-sensitive: `Data` lands here).
+    Unknown {
+        /// The field name: everything before the first `:`.
+        name: &'a [u8],
+        /// The value, one leading space removed.
+        value: &'a [u8],
+    },
+}
+
+impl<'a> Line<'a> {
+    /// Splits one line (without its terminator) into a name and value as the
+    /// spec says: comment if it starts with `:`, otherwise name before the
+    /// first `:`, value after it minus one leading U+0020; no colon at all
+    /// means the whole line is the name and the value is empty.
+    ///
+    /// ```
+    /// use sse_codec::Line;
+    /// assert_eq!(Line::parse(b"data:  x"), Line::Data(b" x"));
+    /// assert_eq!(Line::parse(b"data"), Line::Data(b""));
+    /// assert_eq!(Line::parse(b": hi"), Line::Comment(b" hi"));
+    /// assert_eq!(Line::parse(b"Data: x"), Line::Unknown { name: b"Data", value: b"x" });
+    /// assert_eq!(Line::parse(b""), Line::Empty);
+    /// ```
+    pub fn parse(line: &'a [u8]) -> Line<'a> {
+        let (name, value) = match memchr(b':', line) {
+            None if line.is_empty() => return Line::Empty,
+            Some(0) => return Line::Comment(&line[1..]),
+            None => (line, &line[line.len()..]),
+            Some(colon) => {
+                let value = &line[colon + 1..];
+                let value = value.strip_prefix(b" ").unwrap_or(value);
+                (&line[..colon], value)
+            }
+        };
+        match name {
+            b"data" => Line::Data(value),
+            b"event" => Line::Event(value),
+            b"id" => Line::Id(value),
+            b"retry" => Line::Retry(value),
+            _ => Line::Unknown { name, value },
+        }
+    }
+}
+
+/// What [`LineParser::parse`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Parsed<'a> {
+    /// A complete line.
+    Line(Line<'a>),
+    /// The input holds no complete line yet: call again with the unconsumed
+    /// bytes and more appended.
+    NeedMore,
+    /// A line longer than the maximum line length. Its bytes are consumed (and
+    /// the rest of it, in later calls, up to its line end) without being
+    /// interpreted.
+    LineTooLong,
+}
+
+/// The incremental line parser. See the [module docs](self).
+///
+/// ```
+/// use sse_codec::{Line, LineParser, Parsed};
+///
+/// let mut parser = LineParser::new();
+/// let mut input = b"data: hel".to_vec();
+/// let (used, parsed) = parser.parse(&input);
+/// assert_eq!((used, parsed), (0, Parsed::NeedMore));
+/// input.extend_from_slice(b"lo\r");
+/// let (used, parsed) = parser.parse(&input);
+/// assert_eq!(parsed, Parsed::Line(Line::Data(b"hello")));
+/// input.drain(..used);
+/// // The CR may be the first half of a CRLF: a LF that comes next is skipped.
+/// input.extend_from_slice(b"\n\n");
+/// let (used, parsed) = parser.parse(&input);
+/// assert_eq!((used, parsed), (2, Parsed::Line(Line::Empty)));
+/// ```
+#[derive(Clone, Debug)]
+pub struct LineParser {
+    max_line_length: usize,
+    /// The stream has not yet shown a byte that rules out a leading BOM.
+    bom_possible: bool,
+    /// The last line ended with a CR: a LF right after it belongs to it.
+    after_cr: bool,
+    /// Skipping the rest of an over-long line.
+    discarding: bool,
+    /// Bytes at the front of the unconsumed input already known to hold no line end.
+    scanned: usize,
+}
+
+impl Default for LineParser {
+    fn default() -> Self {
+        LineParser::new()
+    }
+}
+
+impl LineParser {
+    /// The default maximum line length: 16 MiB.
+    pub const DEFAULT_MAX_LINE_LENGTH: usize = 16 * 1024 * 1024;
+
+    /// A parser at the start of a stream, with the default maximum line length.
+    pub const fn new() -> Self {
+        LineParser::with_max_line_length(Self::DEFAULT_MAX_LINE_LENGTH)
+    }
+
+    /// A parser at the start of a stream that reports lines longer than
+    /// `max` bytes (excluding the line end) as [`Parsed::LineTooLong`].
+    pub const fn with_max_line_length(max: usize) -> Self {
+        LineParser {
+            max_line_length: max,
+            bom_possible: true,
+            after_cr: false,
+            discarding: false,
+            scanned: 0,
+        }
+    }
+
+    /// The maximum line length in bytes.
+    pub const fn max_line_length(&self) -> usize {
+        self.max_line_length
+    }
+
+    /// Forgets the current stream and starts a new one (a BOM may come again).
+    pub fn reset(&mut self) {
+        *self = LineParser::with_max_line_length(self.max_line_length);
+    }
+
+    /// Whether the parser is inside a line: some bytes of it were seen (or
+    /// are being skipped) but not its end.
+    pub const fn in_line(&self) -> bool {
+        self.scanned > 0 || self.discarding
+    }
+
+    /// Parses the next line from `input`, which must be every byte not yet
+    /// consumed: the unconsumed bytes of the previous call, in order, followed
+    /// by any new ones. Returns the number of bytes consumed, which the caller
+    /// must drop from the front before the next call, and what was found.
+    ///
+    /// Bytes already scanned are not scanned again, so a stream costs time
+    /// linear in its length however it is chunked.
+    pub fn parse<'a>(&mut self, input: &'a [u8]) -> (usize, Parsed<'a>) {
+        let mut start = 0;
+        loop {
+            let rest = &input[start..];
+            if self.after_cr {
+                match rest.first() {
+                    None => return (start, Parsed::NeedMore),
+                    Some(&b'\n') => start += 1,
+                    Some(_) => {}
+                }
+                self.after_cr = false;
+                continue;
+            }
+            if self.bom_possible {
+                let n = rest.len().min(BOM.len());
+                if rest[..n] != BOM[..n] {
+                    self.bom_possible = false;
+                } else if n == BOM.len() {
+                    self.bom_possible = false;
+                    start += n;
+                } else {
+                    return (start, Parsed::NeedMore);
+                }
+                continue;
+            }
+            if self.discarding {
+                match memchr2(b'\n', b'\r', rest) {
+                    None => return (input.len(), Parsed::NeedMore),
+                    Some(end) => {
+                        self.discarding = false;
+                        self.after_cr = rest[end] == b'\r';
+                        start += end + 1;
+                        continue;
+                    }
+                }
+            }
+            return match memchr2(b'\n', b'\r', &rest[self.scanned..]) {
+                Some(found) => {
+                    let end = self.scanned + found;
+                    self.scanned = 0;
+                    self.after_cr = rest[end] == b'\r';
+                    let consumed = start + end + 1;
+                    if end > self.max_line_length {
+                        (consumed, Parsed::LineTooLong)
+                    } else {
+                        (consumed, Parsed::Line(Line::parse(&rest[..end])))
+                    }
+                }
+                None if rest.len() > self.max_line_length => {
+                    self.scanned = 0;
+                    self.discarding = true;
+                    (input.len(), Parsed::LineTooLong)
+                }
+                None => {
+                    self.scanned = rest.len();
+                    (start, Parsed::NeedMore)
+                }
+            };
+        }
+    }
+}
