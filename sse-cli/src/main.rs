@@ -16,9 +16,9 @@ usage: sse decode [FILE] [--chunk-size N] [--comments] [--max-line-length N] [--
 
 Decodes a text/event-stream from FILE (or standard input when FILE is absent
 or '-') and prints one JSON object per line, in stream order:
-  {\"type\":\"<event type>\",\"data\":\"<data>\",\"id\":\"<last event ID>\"}  an event
-  {\"retry\":<milliseconds>}                                         a valid retry line
-  {\"comment\":\"<text after the colon>\"}                               a comment (--comments)
+  {\"type\":\"<event type>\",\"data\":\"<data>\",\"id\":\"<last event ID>\"}   an event
+  {\"retry\":<milliseconds>}                                   a valid retry line
+  {\"comment\":\"<text after the colon>\"}                       a comment (--comments)
 
 options:
   --chunk-size N        feed the decoder N bytes at a time (default: each read)

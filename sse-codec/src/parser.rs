@@ -237,3 +237,140 @@ impl LineParser {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Line, LineParser, Parsed};
+
+    /// Parses `input` fed as `input[..split]` then all of it, the way a
+    /// caller re-presents unconsumed bytes, and returns what was found.
+    fn parse_split(input: &[u8], split: usize, max: usize) -> [(usize, usize, bool); 8] {
+        let mut parser = LineParser::with_max_line_length(max);
+        let mut found = [(0, 0, false); 8];
+        let mut n = 0;
+        let mut pos = 0;
+        for end in [split, input.len()] {
+            loop {
+                let (used, parsed) = parser.parse(&input[pos..end]);
+                assert!(pos + used <= end, "consumed beyond the input");
+                pos += used;
+                match parsed {
+                    Parsed::NeedMore => break,
+                    Parsed::LineTooLong => found[n] = (n + 1, 0, true),
+                    Parsed::Line(line) => {
+                        let len = match line {
+                            Line::Empty => 0,
+                            Line::Data(v) => v.len() + 6,
+                            _ => 99,
+                        };
+                        found[n] = (n + 1, len, false);
+                    }
+                }
+                n += 1;
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn every_split_finds_the_same_lines() {
+        let inputs: [&[u8]; 5] = [
+            b"\xEF\xBB\xBFdata: a\r\n\r\ndata: bb\n\r\n",
+            b"data: a\r\rdata: b\n\n",
+            b"\xEF\xBBdata: x\n",
+            b"data: 0123456789\ndata: 1\n\n",
+            b"data: 0123456789\rdata: 1\r\r",
+        ];
+        for input in inputs {
+            let whole = parse_split(input, input.len(), 12);
+            for split in 0..=input.len() {
+                assert_eq!(
+                    parse_split(input, split, 12),
+                    whole,
+                    "{input:?} split at {split}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_prefix_without_a_line_end_needs_more() {
+        let line = b"event: something long enough";
+        let mut parser = LineParser::new();
+        for end in 0..=line.len() {
+            assert_eq!(parser.parse(&line[..end]), (0, Parsed::NeedMore));
+        }
+    }
+
+    #[test]
+    fn cr_at_end_of_input_waits_for_a_possible_lf() {
+        let mut parser = LineParser::new();
+        assert_eq!(
+            parser.parse(b"data: x\r"),
+            (8, Parsed::Line(Line::Data(b"x")))
+        );
+        assert_eq!(parser.parse(b""), (0, Parsed::NeedMore));
+        // The LF completes the CRLF: no empty line.
+        assert_eq!(parser.parse(b"\n"), (1, Parsed::NeedMore));
+        assert_eq!(parser.parse(b"\n"), (1, Parsed::Line(Line::Empty)));
+    }
+
+    #[test]
+    fn bom_only_once_and_only_first() {
+        let mut parser = LineParser::new();
+        assert_eq!(parser.parse(b"\xEF"), (0, Parsed::NeedMore));
+        assert_eq!(parser.parse(b"\xEF\xBB"), (0, Parsed::NeedMore));
+        assert_eq!(
+            parser.parse(b"\xEF\xBB\xBF\xEF\xBB\xBF\n"),
+            (
+                7,
+                Parsed::Line(Line::Unknown {
+                    name: b"\xEF\xBB\xBF",
+                    value: b"",
+                })
+            )
+        );
+        parser.reset();
+        assert_eq!(
+            parser.parse(b"\xEF\xBB\xBF\n"),
+            (4, Parsed::Line(Line::Empty))
+        );
+    }
+
+    #[test]
+    fn over_long_line_is_skipped_to_its_end() {
+        let mut parser = LineParser::with_max_line_length(4);
+        assert_eq!(parser.parse(b"data"), (0, Parsed::NeedMore));
+        assert_eq!(parser.parse(b"data:"), (5, Parsed::LineTooLong));
+        assert_eq!(parser.parse(b"xxxxxxxxxxxx"), (12, Parsed::NeedMore));
+        assert_eq!(parser.parse(b"xx\r"), (3, Parsed::NeedMore));
+        assert_eq!(parser.parse(b"\n\n"), (2, Parsed::Line(Line::Empty)));
+        // Terminated and too long in one piece: same verdict.
+        assert_eq!(parser.parse(b"data: \n"), (7, Parsed::LineTooLong));
+        assert_eq!(parser.parse(b"data\n"), (5, Parsed::Line(Line::Data(b""))));
+    }
+
+    #[test]
+    fn field_splitting() {
+        assert_eq!(Line::parse(b"data:\tx"), Line::Data(b"\tx"));
+        assert_eq!(Line::parse(b"data:x:y"), Line::Data(b"x:y"));
+        assert_eq!(
+            Line::parse(b"data :x"),
+            Line::Unknown {
+                name: b"data ",
+                value: b"x"
+            }
+        );
+        assert_eq!(
+            Line::parse(b" data:x"),
+            Line::Unknown {
+                name: b" data",
+                value: b"x"
+            }
+        );
+        assert_eq!(Line::parse(b"retry:  7"), Line::Retry(b" 7"));
+        assert_eq!(Line::parse(b"id"), Line::Id(b""));
+        assert_eq!(Line::parse(b"event: a b "), Line::Event(b"a b "));
+        assert_eq!(Line::parse(b"::"), Line::Comment(b":"));
+    }
+}

@@ -283,8 +283,13 @@ fn bom_after_the_start_is_content() {
 
 #[test]
 fn bom_at_start_of_a_later_chunk_is_content() {
-    // Whatever the chunking, a BOM that is not at byte 0 of the stream is content.
-    check("data: a\n\u{FEFF}\n\n".as_bytes(), plain(), &[]);
+    // Whatever the chunking, a BOM that is not at byte 0 of the stream is
+    // content: here the name of an unknown field, not an empty line.
+    check(
+        "data: a\n\u{FEFF}\ndata: b\n\n".as_bytes(),
+        plain(),
+        &[msg("a\nb")],
+    );
 }
 
 #[test]
