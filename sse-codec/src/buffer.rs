@@ -121,7 +121,7 @@ mod shared {
 
         /// The content as `Bytes`, without copying when it is shared; an
         /// owned content is frozen (once) so that later calls are cheap too.
-        pub(crate) fn to_bytes(&mut self) -> Bytes {
+        pub(crate) fn share(&mut self) -> Bytes {
             match &mut self.value {
                 Value::Empty => Bytes::new(),
                 Value::Shared(bytes) => bytes.clone(),

@@ -360,8 +360,7 @@ mod shared {
             let (step, source, start) = self.engine.next_step(&self.chunk, &mut self.pos)?;
             if step == Step::Dispatch {
                 let (event_type, data, id) = self.engine.raw.event_buffers_mut();
-                let event =
-                    Event::from_shared(event_type.to_bytes(), data.to_bytes(), id.to_bytes());
+                let event = Event::from_shared(event_type.share(), data.share(), id.share());
                 return Some(Ok(OwnedItem::Event(event)));
             }
             let input = match source {

@@ -95,7 +95,12 @@ pub enum Parsed<'a> {
     LineTooLong,
 }
 
-/// The incremental line parser. See the [module docs](self).
+/// The incremental line parser: bytes to [`Line`]s.
+///
+/// It holds no line buffer: at every call the caller passes all of its
+/// unconsumed input, and drops the consumed bytes afterwards. The parser
+/// remembers how far it scanned, so re-presenting an unterminated line with
+/// more bytes appended costs only the new bytes.
 ///
 /// ```
 /// use sse_codec::{Line, LineParser, Parsed};

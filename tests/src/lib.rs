@@ -4,6 +4,7 @@
 //! `sse-codec` over a given chunking ([`adapter`]).
 
 pub mod adapter;
+pub mod fuzz_checks;
 pub mod oracle;
 
 /// One observable thing a decoder produces, in stream order.
