@@ -79,6 +79,7 @@ extern crate std;
 
 mod buffer;
 mod decoder;
+pub mod encoder;
 mod error;
 #[cfg(feature = "alloc")]
 mod event;
@@ -88,6 +89,13 @@ mod parser;
 
 pub use buffer::{Buffer, BufferFull, SliceBuffer};
 pub use decoder::{Buffers, Builder, Item, RawDecoder, RawEvent};
+#[cfg(feature = "bytes")]
+pub use encoder::encode_comment_to_buf;
+pub use encoder::{
+    encode_comment_to_slice, encoded_comment_len, EncodeError, EventRef, KEEP_ALIVE,
+};
+#[cfg(feature = "alloc")]
+pub use encoder::{encode_comment_to_string, encode_comment_to_vec};
 pub use error::Error;
 #[cfg(feature = "alloc")]
 pub use event::{Event, OwnedItem};
