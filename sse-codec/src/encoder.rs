@@ -118,6 +118,7 @@ pub const KEEP_ALIVE: &str = ":\n";
 /// # Ok::<(), sse_codec::encoder::EncodeError>(())
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct EventRef<'a> {
     /// The event type, written as `event: <type>`. `None` and `Some("")`
     /// both reach the receiver as the default type, `message`. Must not

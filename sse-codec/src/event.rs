@@ -238,6 +238,14 @@ impl fmt::Debug for Event {
     }
 }
 
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Event {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        let (event_type, data, id): (&str, &str, &str) = u.arbitrary()?;
+        Ok(Event::from_parts(event_type, data, id))
+    }
+}
+
 /// One thing observed in an event stream, in stream order, owned.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum OwnedItem {

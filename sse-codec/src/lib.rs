@@ -1,5 +1,6 @@
-//! An exact, incremental, zero-copy decoder for Server-Sent Events
-//! (`text/event-stream`), that works without an allocator.
+//! An exact, incremental, zero-copy decoder and an injection-proof encoder
+//! for Server-Sent Events (`text/event-stream`), that work without an
+//! allocator.
 //!
 //! The decoder follows the WHATWG HTML Living Standard, "Server-sent events",
 //! sections "Parsing an event stream" and "Interpreting an event stream", to
@@ -36,6 +37,35 @@
 //! assert_eq!(decoder.reconnection_time(), Some(3000));
 //! ```
 //!
+//! # Encoding
+//!
+//! ```
+//! use sse_codec::{EventRef, EncodeError, KEEP_ALIVE};
+//!
+//! let mut out = Vec::new();
+//! EventRef::new("line 1\r\nline 2").with_event_type("update").with_id("42").encode_to_vec(&mut out)?;
+//! out.extend_from_slice(KEEP_ALIVE.as_bytes());
+//! assert_eq!(out, b"event: update\nid: 42\ndata: line 1\ndata: line 2\n\n:\n");
+//!
+//! // What cannot be represented is refused, never written.
+//! let evil = EventRef::new("x").with_event_type("a\ndata: injected");
+//! assert_eq!(evil.encode_to_vec(&mut out), Err(EncodeError::LineBreakInEventType));
+//!
+//! // Without an allocator: size first, then write into any slice.
+//! let event = EventRef::new("hi");
+//! let mut buf = [0u8; 16];
+//! let n = event.encode_to_slice(&mut buf)?;
+//! assert_eq!(n, event.encoded_len()?);
+//! assert_eq!(&buf[..n], b"data: hi\n\n");
+//! # Ok::<(), EncodeError>(())
+//! ```
+//!
+//! Every event the encoder accepts decodes to exactly that event, whatever
+//! the chunking: data is split into one `data:` line per line (at CRLF, CR
+//! and LF alike), so no value can inject a field. [`StreamEncoder`] writes an
+//! ID only when it changes; [`Frame`] holds an event encoded once for many
+//! subscribers; [`RESPONSE_HEADERS`] are the headers to send.
+//!
 //! # Layers
 //!
 //! - [`LineParser`]: bytes to [`Line`]s (fields, comments, empty lines). No
@@ -62,8 +92,14 @@
 //!
 //! - `std` (default): implies `alloc`; runtime CPU feature detection in
 //!   `memchr`.
-//! - `alloc`: [`Decoder`], [`Event`], [`OwnedItem`].
-//! - `bytes`: [`BytesDecoder`], zero-copy events over `bytes::Bytes`.
+//! - `alloc`: [`Decoder`], [`Event`], [`OwnedItem`], [`StreamEncoder`],
+//!   encoding into `Vec<u8>` and `String`.
+//! - `bytes`: [`BytesDecoder`], zero-copy events over `bytes::Bytes`;
+//!   [`EventRef::encode_to_buf`] into any `BufMut`; [`Frame`], an event
+//!   encoded once and shared.
+//! - `serde`: `Event::json`, event data from any `serde::Serialize` value.
+//! - `arbitrary`: `arbitrary::Arbitrary` for [`EventRef`] and [`Event`], for
+//!   fuzzing (implies `std`).
 //!
 //! Without any feature the crate is `no_std` and needs no allocator.
 #![no_std]
@@ -86,6 +122,7 @@ mod event;
 #[cfg(feature = "alloc")]
 mod feed;
 mod parser;
+mod server;
 
 pub use buffer::{Buffer, BufferFull, SliceBuffer};
 pub use decoder::{Buffers, Builder, Item, RawDecoder, RawEvent};
@@ -104,3 +141,8 @@ pub use feed::{BytesDecoder, BytesFeed};
 #[cfg(feature = "alloc")]
 pub use feed::{Decoder, Feed};
 pub use parser::{Line, LineParser, Parsed};
+#[cfg(feature = "bytes")]
+pub use server::Frame;
+#[cfg(feature = "alloc")]
+pub use server::StreamEncoder;
+pub use server::{CONTENT_TYPE, RESPONSE_HEADERS};
