@@ -1,7 +1,8 @@
 //! `sse`: look inside Server-Sent Events streams.
 //!
 //! `sse decode [FILE] [--chunk-size N] [--comments]` prints one JSON object
-//! per line for each thing the stream does, in stream order.
+//! per line for each thing the stream does, in stream order; `sse encode
+//! [FILE]` reads such lines and writes the event stream.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
@@ -9,10 +10,12 @@ use std::process::ExitCode;
 
 use sse_codec::{Builder, Item};
 
+mod encode;
 mod json;
 
 const USAGE: &str = "\
 usage: sse decode [FILE] [--chunk-size N] [--comments] [--max-line-length N] [--max-event-size N]
+       sse encode [FILE]
 
 Decodes a text/event-stream from FILE (or standard input when FILE is absent
 or '-') and prints one JSON object per line, in stream order:
@@ -26,8 +29,13 @@ options:
   --max-line-length N   longest line accepted, in bytes (default 16 MiB)
   --max-event-size N    largest event data accepted, in bytes (default 16 MiB)
 
+sse encode reads those JSON lines (\"type\" and \"id\" optional in events) from
+FILE or standard input and writes the text/event-stream to standard output;
+an id is written only when it changes, so decode | encode | decode is exact.
+
 exit status: 0 on success, 1 if a limit was exceeded (the event is skipped,
-decoding goes on), 2 on a usage error or unreadable input.";
+decoding goes on) or an input line could not be encoded (it is reported with
+its line number and skipped), 2 on a usage error or unreadable input.";
 
 /// Parsed command line of `sse decode`.
 #[derive(Debug)]
@@ -44,6 +52,12 @@ fn main() -> ExitCode {
             Ok(decode_args) => decode(&decode_args),
             Err(message) => usage_error(&message),
         },
+        Some("encode") => match &args[1..] {
+            [] => encode::encode(None),
+            [file] if !file.starts_with('-') || file == "-" => encode::encode(Some(file)),
+            [flag] => usage_error(&format!("unknown option '{flag}'")),
+            [_, extra, ..] => usage_error(&format!("unexpected argument '{extra}'")),
+        },
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -53,7 +67,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn usage_error(message: &str) -> ExitCode {
+pub(crate) fn usage_error(message: &str) -> ExitCode {
     eprintln!("sse: {message}\n{USAGE}");
     ExitCode::from(2)
 }

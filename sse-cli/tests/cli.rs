@@ -139,3 +139,66 @@ fn unterminated_final_event_is_not_printed() {
         "{\"type\":\"message\",\"data\":\"a\",\"id\":\"\"}\n"
     );
 }
+
+#[test]
+fn decode_encode_decode_reproduces_the_first_output() {
+    let streams: [&[u8]; 5] = [
+        b"retry: 3000\n\n: c\nevent: token\nid: 1\ndata: {\"text\":\"Hello\"}\n\n",
+        b"id: 1\ndata: a\n\ndata: b\n\nid\ndata: c\n\nid: 2\n\ndata: d\n\n",
+        b"data: cr\rdata: crlf\r\ndata:\ndata:  two spaces\r\n\r\nevent: message\ndata: x\n\n",
+        b"data: \xff invalid \xc3\n\nevent: \xe2\x80\xa8\ndata: \x00nul \xe2\x80\xa8 u2028\n\n",
+        b"\xEF\xBB\xBF: only comments\n:\n\n: more\n",
+    ];
+    for stream in streams {
+        let first = sse(&["decode", "--comments"], stream);
+        assert_eq!(first.status.code(), Some(0));
+        let encoded = sse(&["encode"], &first.stdout);
+        assert_eq!(
+            encoded.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&encoded.stderr)
+        );
+        let second = sse(&["decode", "--comments"], &encoded.stdout);
+        assert_eq!(stdout(&second), stdout(&first), "{}", stream.escape_ascii());
+    }
+}
+
+#[test]
+fn encode_writes_ids_only_when_they_change_and_omits_the_default_type() {
+    let input = b"{\"type\":\"message\",\"data\":\"a\",\"id\":\"\"}\n{\"data\":\"b\",\"id\":\"7\"}\n{\"type\":\"t\",\"data\":\"c\",\"id\":\"7\"}\n{\"data\":\"d\"}\n{\"data\":\"e\",\"id\":\"\"}\n{\"retry\":5}\n{\"comment\":\" hi\"}\n";
+    let output = sse(&["encode"], input);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        stdout(&output),
+        "data: a\n\nid: 7\ndata: b\n\nevent: t\ndata: c\n\ndata: d\n\nid:\ndata: e\n\nretry: 5\n\n: hi\n"
+    );
+}
+
+#[test]
+fn encode_reports_bad_lines_with_their_number_and_goes_on() {
+    let input = b"{\"data\":\"ok 1\"}\nnot json\n{\"data\":\"x\",\"type\":\"a\\rb\"}\n{\"data\":\"x\",\"id\":\"a\\u0000\"}\n[1]\n{\"retry\":-1}\n{\"data\":1}\n{\"dat\":\"x\"}\n{\"data\":\"x\",\"extra\":1}\n\n{\"data\":\"ok 2\"}\n";
+    let output = sse(&["encode"], input);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(stdout(&output), "data: ok 1\n\ndata: ok 2\n\n");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for line in 2..=9 {
+        assert!(
+            stderr.contains(&format!("line {line}: ")),
+            "line {line} not reported:\n{stderr}"
+        );
+    }
+    assert_eq!(stderr.lines().count(), 8, "{stderr}");
+}
+
+#[test]
+fn encode_refuses_injection_attempts() {
+    let input = b"{\"data\":\"x\",\"type\":\"a\\ndata: injected\"}\n{\"data\":\"x\",\"id\":\"1\\r\\nevent: evil\"}\n{\"data\":\"x\\revent: evil\\ndata: y\"}\n{\"comment\":\"c\\ndata: injected\"}\n";
+    let output = sse(&["encode"], input);
+    assert_eq!(output.status.code(), Some(1));
+    let decoded = sse(&["decode", "--comments"], &output.stdout);
+    assert_eq!(
+        stdout(&decoded),
+        "{\"type\":\"message\",\"data\":\"x\\nevent: evil\\ndata: y\",\"id\":\"\"}\n{\"comment\":\"c\"}\n{\"comment\":\"data: injected\"}\n"
+    );
+}
