@@ -2,8 +2,6 @@
 //! encoder that writes each ID only when it changes, frames encoded once and
 //! shared by many subscribers, and events from JSON.
 
-use crate::encoder::EventRef;
-
 /// The media type of an event stream, for the `Content-Type` header.
 pub const CONTENT_TYPE: &str = "text/event-stream";
 
@@ -31,8 +29,7 @@ pub use self::owned::StreamEncoder;
 
 #[cfg(feature = "alloc")]
 mod owned {
-    use super::EventRef;
-    use crate::encoder::{encode_comment_to_vec, EncodeError};
+    use crate::encoder::{encode_comment_to_vec, EncodeError, EventRef};
     use crate::event::Event;
     use alloc::string::String;
     use alloc::vec::Vec;
@@ -167,8 +164,9 @@ pub use self::frame::Frame;
 
 #[cfg(feature = "bytes")]
 mod frame {
-    use super::EventRef;
-    use crate::encoder::{encode_comment_to_buf, encoded_comment_len, EncodeError, KEEP_ALIVE};
+    use crate::encoder::{
+        encode_comment_to_buf, encoded_comment_len, EncodeError, EventRef, KEEP_ALIVE,
+    };
     use bytes::{Bytes, BytesMut};
 
     /// An event, comment or keep-alive already encoded, as shared `Bytes`:
