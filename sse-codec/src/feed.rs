@@ -190,6 +190,11 @@ impl Decoder {
     pub fn is_mid_event(&self) -> bool {
         self.engine.carry_start < self.engine.carry.len() || self.engine.raw.is_mid_event()
     }
+
+    /// The maximum line length in force.
+    pub fn max_line_length(&self) -> usize {
+        self.engine.raw.parser().max_line_length()
+    }
 }
 
 impl Builder {
@@ -333,6 +338,11 @@ mod shared {
         /// Whether part of an event has been received but not its end.
         pub fn is_mid_event(&self) -> bool {
             self.engine.carry_start < self.engine.carry.len() || self.engine.raw.is_mid_event()
+        }
+
+        /// The maximum line length in force.
+        pub fn max_line_length(&self) -> usize {
+            self.engine.raw.parser().max_line_length()
         }
     }
 

@@ -121,18 +121,40 @@ mod owned {
             event: &Event,
             out: &mut Vec<u8>,
         ) -> Result<(), EncodeError> {
-            let id = event.id();
-            let changed = id != self.last_event_id;
-            let event_ref = EventRef {
-                id: Some(id).filter(|_| changed),
-                ..event.as_event_ref()
-            };
-            event_ref.encode_to_vec(out)?;
-            if changed {
-                self.last_event_id.clear();
-                self.last_event_id.push_str(id);
-            }
+            self.next_event_ref(event).encode_to_vec(out)?;
+            self.wrote(event);
             Ok(())
+        }
+
+        /// Appends `event` to any `BufMut` (with the `bytes` feature); see
+        /// [`encode_event`](Self::encode_event).
+        ///
+        /// # Errors
+        /// As [`encode_event`](Self::encode_event).
+        #[cfg(feature = "bytes")]
+        pub fn encode_event_to_buf<B: bytes::BufMut + ?Sized>(
+            &mut self,
+            event: &Event,
+            out: &mut B,
+        ) -> Result<(), EncodeError> {
+            self.next_event_ref(event).encode_to_buf(out)?;
+            self.wrote(event);
+            Ok(())
+        }
+
+        /// What to write for `event`: its ID only if it changes the receiver's.
+        fn next_event_ref<'e>(&self, event: &'e Event) -> EventRef<'e> {
+            EventRef {
+                id: Some(event.id()).filter(|id| *id != self.last_event_id),
+                ..event.as_event_ref()
+            }
+        }
+
+        fn wrote(&mut self, event: &Event) {
+            if event.id() != self.last_event_id {
+                self.last_event_id.clear();
+                self.last_event_id.push_str(event.id());
+            }
         }
 
         /// Appends a `retry` line (and an empty line) setting the receiver's

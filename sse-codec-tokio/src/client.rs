@@ -1,0 +1,391 @@
+//! Client side: reconnection, independent of the HTTP library.
+
+use std::borrow::Cow;
+use std::collections::hash_map::RandomState;
+use std::fmt;
+use std::future::Future;
+use std::hash::BuildHasher;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+use std::time::Duration;
+
+use bytes::Buf;
+use futures_core::Stream;
+use sse_codec::{Builder, BytesDecoder, OwnedItem};
+use tokio::time::Sleep;
+
+use crate::stream::{EventStream, EventStreamError};
+
+/// The outcome of one connection attempt, as the connect function judges it.
+#[derive(Debug)]
+pub enum Connection<S, E> {
+    /// Connected: the response body as a stream of byte chunks.
+    Stream(S),
+    /// Do not reconnect, ever: HTTP 204 No Content, a response whose
+    /// `Content-Type` is not `text/event-stream`, or any other reason to
+    /// give up. The event stream ends.
+    Stop,
+    /// The attempt failed (transport error, 5xx, ...): try again later.
+    Retry(E),
+}
+
+/// An error reported by [`Reconnect`]; none of them ends the stream.
+#[derive(Debug)]
+pub enum ReconnectError<E> {
+    /// A limit was exceeded; that event was skipped.
+    Limit(sse_codec::Error),
+    /// A connection attempt failed; another follows after the delay.
+    Connect(E),
+    /// The connection failed mid-stream; a new one follows after the delay.
+    Stream(E),
+}
+
+impl<E: fmt::Display> fmt::Display for ReconnectError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReconnectError::Limit(error) => error.fmt(f),
+            ReconnectError::Connect(error) => write!(f, "connecting failed: {error}"),
+            ReconnectError::Stream(error) => write!(f, "the connection failed: {error}"),
+        }
+    }
+}
+
+impl<E: std::error::Error + 'static> std::error::Error for ReconnectError<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ReconnectError::Limit(error) => Some(error),
+            ReconnectError::Connect(error) | ReconnectError::Stream(error) => Some(error),
+        }
+    }
+}
+
+/// How long to wait before reconnecting.
+///
+/// The base delay is the reconnection time: the server's last `retry`, or
+/// [`initial`](Self::initial) until it sends one. After a connection that
+/// delivered events, the client waits exactly that. After repeated failures
+/// (attempts that failed, or connections that ended before any event) the
+/// delay grows by [`factor`](Self::factor) each time, up to
+/// [`max`](Self::max) (never below the server's `retry`), with random
+/// jitter between the base and the grown delay so that many clients do not
+/// reconnect in step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Backoff {
+    /// The reconnection time before the server sets one (default 3 s, as
+    /// browsers use).
+    pub initial: Duration,
+    /// Growth per consecutive failure (default 2; 1 disables backoff).
+    pub factor: u32,
+    /// The longest delay backoff grows to (default 60 s).
+    pub max: Duration,
+    /// Whether to spread delays randomly (default yes).
+    pub jitter: bool,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff {
+            initial: Duration::from_secs(3),
+            factor: 2,
+            max: Duration::from_secs(60),
+            jitter: true,
+        }
+    }
+}
+
+impl Backoff {
+    /// Always exactly the reconnection time: no growth, no jitter.
+    pub fn none() -> Self {
+        Backoff {
+            factor: 1,
+            jitter: false,
+            ..Backoff::default()
+        }
+    }
+
+    /// The delay after `failures` consecutive failures, for base delay `base`.
+    fn delay(&self, base: Duration, failures: u32, random: u64) -> Duration {
+        if failures == 0 {
+            return base;
+        }
+        let growth = self.factor.saturating_pow(failures.min(32));
+        let grown = base.saturating_mul(growth).min(self.max).max(base);
+        if !self.jitter {
+            return grown;
+        }
+        let spread = (grown - base).as_nanos();
+        let offset = u128::from(random) * spread / u128::from(u64::MAX);
+        base + Duration::from_nanos(u64::try_from(offset).unwrap_or(u64::MAX))
+    }
+}
+
+enum State<F, S> {
+    Connect,
+    Connecting(Pin<Box<F>>),
+    Streaming(Box<EventStream<S>>),
+    Waiting(Pin<Box<Sleep>>),
+    Done,
+}
+
+/// A stream of events across reconnections; see [`reconnect`].
+pub struct Reconnect<C, F, S> {
+    connect: C,
+    state: State<F, S>,
+    /// The decoder between connections (inside the `EventStream` during one).
+    decoder: Option<BytesDecoder>,
+    backoff: Backoff,
+    failures: u32,
+    events_this_connection: bool,
+    random: RandomState,
+}
+
+/// Connects with `connect` and yields the events of the stream, reconnecting
+/// whenever it ends or fails, as the `EventSource` of a browser does.
+///
+/// `connect` receives the last event ID (`None` when it is empty), which the
+/// request should send as the `Last-Event-ID` header, and returns a
+/// [`Connection`]: the body as a stream of byte chunks, `Stop` (HTTP 204, a
+/// wrong content type: the stream ends) or `Retry(error)`. Between
+/// connections the stream waits the server's reconnection time (`retry`),
+/// growing with [`Backoff`] after repeated failures. The last event ID is
+/// kept across connections: an event is never lost to a reconnection that
+/// the server resumes correctly, and never repeated with a stale ID.
+///
+/// Errors are reported as `Err` items and do not end the stream; it ends
+/// after `Stop`, or when [`close`](Reconnect::close)d or dropped.
+///
+/// ```no_run
+/// use sse_codec::OwnedItem;
+/// use sse_codec_tokio::{reconnect, Connection};
+/// # use futures_core::Stream;
+///
+/// # async fn example() {
+/// let mut events = reconnect(|last_event_id: Option<String>| async move {
+///     // Make the request with your HTTP client, sending
+///     // `Last-Event-ID: <id>` when `last_event_id` is Some, then:
+///     // 204 or a non-event-stream content type => Connection::Stop,
+///     // a transport error => Connection::Retry(error),
+///     // otherwise the body's byte chunks => Connection::Stream(body).
+///     Connection::<Chunks, std::io::Error>::Stop
+/// });
+/// while let Some(item) = std::future::poll_fn(|cx| std::pin::Pin::new(&mut events).poll_next(cx)).await {
+///     match item {
+///         Ok(OwnedItem::Event(event)) => println!("{}: {}", event.event_type(), event.data()),
+///         Ok(_) => {}
+///         Err(error) => eprintln!("{error}"),
+///     }
+/// }
+/// # }
+/// # type Chunks = std::pin::Pin<Box<dyn Stream<Item = Result<bytes::Bytes, std::io::Error>>>>;
+/// ```
+pub fn reconnect<C, F, S, E>(connect: C) -> Reconnect<C, F, S>
+where
+    C: FnMut(Option<String>) -> F,
+    F: Future<Output = Connection<S, E>>,
+{
+    Reconnect {
+        connect,
+        state: State::Connect,
+        decoder: Some(BytesDecoder::new()),
+        backoff: Backoff::default(),
+        failures: 0,
+        events_this_connection: false,
+        random: RandomState::new(),
+    }
+}
+
+impl<C, F, S> Reconnect<C, F, S> {
+    /// Sets the [`Backoff`].
+    pub fn backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// Uses the limits and settings of `builder` (the last event ID and
+    /// reconnection time start empty).
+    pub fn decoder_settings(mut self, builder: Builder) -> Self {
+        self.decoder = Some(builder.build_bytes());
+        self
+    }
+
+    /// Starts from a saved last event ID (sent on the first connection).
+    pub fn last_event_id(mut self, id: &str) -> Self {
+        if let Some(decoder) = &mut self.decoder {
+            decoder.set_last_event_id(id);
+        }
+        self
+    }
+
+    /// The current last event ID string.
+    pub fn current_last_event_id(&self) -> Cow<'_, str> {
+        match (&self.state, &self.decoder) {
+            (State::Streaming(stream), _) => stream.last_event_id(),
+            (_, Some(decoder)) => decoder.last_event_id(),
+            _ => Cow::Borrowed(""),
+        }
+    }
+
+    /// The current reconnection time set by the server, in milliseconds.
+    pub fn reconnection_time(&self) -> Option<u64> {
+        match (&self.state, &self.decoder) {
+            (State::Streaming(stream), _) => stream.reconnection_time(),
+            (_, Some(decoder)) => decoder.reconnection_time(),
+            _ => None,
+        }
+    }
+
+    /// Stops: drops the connection; the stream ends.
+    pub fn close(&mut self) {
+        self.state = State::Done;
+    }
+
+    /// The current connection ended or failed: keep the decoder, wait.
+    fn disconnected(&mut self, stream: EventStream<S>) {
+        let (_, mut decoder) = stream.into_parts();
+        decoder.end_of_stream();
+        self.decoder = Some(decoder);
+        if self.events_this_connection {
+            self.failures = 0;
+        } else {
+            self.failures = self.failures.saturating_add(1);
+        }
+        self.wait();
+    }
+
+    fn wait(&mut self) {
+        let base = self
+            .decoder
+            .as_ref()
+            .and_then(BytesDecoder::reconnection_time)
+            .map_or(self.backoff.initial, Duration::from_millis);
+        let delay = self
+            .backoff
+            .delay(base, self.failures, self.random.hash_one(self.failures));
+        self.state = State::Waiting(Box::pin(tokio::time::sleep(delay)));
+    }
+}
+
+impl<C, F, S, B, E> Stream for Reconnect<C, F, S>
+where
+    C: FnMut(Option<String>) -> F + Unpin,
+    F: Future<Output = Connection<S, E>>,
+    S: Stream<Item = Result<B, E>> + Unpin,
+    B: Buf,
+{
+    type Item = Result<OwnedItem, ReconnectError<E>>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        loop {
+            match &mut this.state {
+                State::Done => return Poll::Ready(None),
+                State::Connect => {
+                    let id = this
+                        .decoder
+                        .as_ref()
+                        .map(|d| d.last_event_id().into_owned());
+                    let future = (this.connect)(id.filter(|id| !id.is_empty()));
+                    this.state = State::Connecting(Box::pin(future));
+                }
+                State::Connecting(future) => match ready!(future.as_mut().poll(cx)) {
+                    Connection::Stream(source) => {
+                        let decoder = this.decoder.take().unwrap_or_default();
+                        this.events_this_connection = false;
+                        this.state =
+                            State::Streaming(Box::new(EventStream::with_decoder(source, decoder)));
+                    }
+                    Connection::Stop => this.state = State::Done,
+                    Connection::Retry(error) => {
+                        this.failures = this.failures.saturating_add(1);
+                        this.wait();
+                        return Poll::Ready(Some(Err(ReconnectError::Connect(error))));
+                    }
+                },
+                State::Streaming(stream) => {
+                    let item = ready!(Pin::new(&mut **stream).poll_next(cx));
+                    let error = match item {
+                        Some(Ok(item)) => {
+                            if matches!(item, OwnedItem::Event(_)) {
+                                this.events_this_connection = true;
+                            }
+                            return Poll::Ready(Some(Ok(item)));
+                        }
+                        Some(Err(EventStreamError::Limit(error))) => {
+                            return Poll::Ready(Some(Err(ReconnectError::Limit(error))));
+                        }
+                        Some(Err(EventStreamError::Source(error))) => Some(error),
+                        None => None,
+                    };
+                    let State::Streaming(stream) =
+                        std::mem::replace(&mut this.state, State::Connect)
+                    else {
+                        unreachable!("the state was Streaming a moment ago")
+                    };
+                    this.disconnected(*stream);
+                    if let Some(error) = error {
+                        return Poll::Ready(Some(Err(ReconnectError::Stream(error))));
+                    }
+                }
+                State::Waiting(sleep) => {
+                    ready!(sleep.as_mut().poll(cx));
+                    this.state = State::Connect;
+                }
+            }
+        }
+    }
+}
+
+impl<C, F, S> fmt::Debug for Reconnect<C, F, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match self.state {
+            State::Connect => "connect",
+            State::Connecting(_) => "connecting",
+            State::Streaming(_) => "streaming",
+            State::Waiting(_) => "waiting",
+            State::Done => "done",
+        };
+        f.debug_struct("Reconnect")
+            .field("state", &state)
+            .field("last_event_id", &self.current_last_event_id())
+            .field("failures", &self.failures)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Backoff;
+    use std::time::Duration;
+
+    #[test]
+    fn backoff_grows_from_the_server_retry_to_the_cap() {
+        let backoff = Backoff {
+            jitter: false,
+            ..Backoff::default()
+        };
+        let base = Duration::from_secs(1);
+        let delays: Vec<u64> = (0..8)
+            .map(|n| backoff.delay(base, n, 0).as_secs())
+            .collect();
+        assert_eq!(delays, [1, 2, 4, 8, 16, 32, 60, 60]);
+        // A server retry above the cap is honoured.
+        assert_eq!(
+            backoff.delay(Duration::from_secs(90), 3, 0),
+            Duration::from_secs(90)
+        );
+        assert_eq!(Backoff::none().delay(base, 5, u64::MAX), base);
+    }
+
+    #[test]
+    fn jitter_stays_between_the_base_and_the_grown_delay() {
+        let backoff = Backoff::default();
+        let base = Duration::from_secs(1);
+        assert_eq!(backoff.delay(base, 3, 0), base);
+        assert_eq!(backoff.delay(base, 3, u64::MAX), Duration::from_secs(8));
+        let middle = backoff.delay(base, 3, u64::MAX / 2);
+        assert!(
+            middle > base && middle < Duration::from_secs(8),
+            "{middle:?}"
+        );
+    }
+}
