@@ -150,8 +150,7 @@ async fn connect(
             Ok(0) => return Connection::Retry(std::io::ErrorKind::UnexpectedEof.into()),
             Ok(_) if line == "\r\n" => break,
             Ok(_) => {
-                content_type_ok |=
-                    line.to_ascii_lowercase() == "content-type: text/event-stream\r\n"
+                content_type_ok |= line.eq_ignore_ascii_case("content-type: text/event-stream\r\n")
             }
             Err(error) => return Connection::Retry(error),
         }
