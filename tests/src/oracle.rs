@@ -27,7 +27,10 @@
 //! * A line (without its terminator) longer than `max_line_length` yields
 //!   [`Output::LineTooLong`], is not interpreted, and abandons the current block.
 //!   This holds for every such line, also while abandoning, and also for an
-//!   unterminated last piece.
+//!   unterminated last piece, unless the whole stream is a strict prefix of
+//!   the BOM (`EF` or `EF BB`): those bytes may still become a BOM, so no
+//!   decoder can judge them before the stream ends, and at its end an
+//!   unterminated piece is discarded anyway.
 //! * A `data` line that would make the data (values joined with LF) longer
 //!   than `max_event_size` yields [`Output::EventTooLarge`] and abandons the block.
 //! * Abandoning clears the data and event type buffers, reverts the last event
@@ -43,6 +46,9 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// Decodes a whole event stream, given at once, and returns everything a
 /// decoder must report, in stream order.
 pub fn decode(input: &[u8], opts: &Options) -> Vec<Output> {
+    if input.len() < BOM.len() && BOM.starts_with(input) {
+        return Vec::new();
+    }
     let input = input.strip_prefix(BOM).unwrap_or(input);
     let mut state = State::default();
     for line in split_lines(input) {
