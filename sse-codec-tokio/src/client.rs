@@ -234,9 +234,14 @@ impl<C, F, S> Reconnect<C, F, S> {
         }
     }
 
-    /// Stops: drops the connection; the stream ends.
+    /// Stops: drops the connection; the stream ends. The last event ID and
+    /// reconnection time stay readable (to save them for a later session).
     pub fn close(&mut self) {
-        self.state = State::Done;
+        if let State::Streaming(stream) = std::mem::replace(&mut self.state, State::Done) {
+            let (_, mut decoder) = stream.into_parts();
+            decoder.end_of_stream();
+            self.decoder = Some(decoder);
+        }
     }
 
     /// The current connection ended or failed: keep the decoder, wait.

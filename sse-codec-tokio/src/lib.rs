@@ -24,7 +24,11 @@ mod stream;
 pub use client::{reconnect, Backoff, Connection, Reconnect, ReconnectError};
 pub use codec::SseCodec;
 pub use server::{KeepAlive, Message, SseStream};
-pub use sse_codec::{Event, OwnedItem, CONTENT_TYPE, RESPONSE_HEADERS};
+pub use sse_codec;
+pub use sse_codec::{
+    Builder, EncodeError, Event, EventRef, Frame, OwnedItem, StreamEncoder, CONTENT_TYPE,
+    RESPONSE_HEADERS,
+};
 pub use stream::{EventStream, EventStreamError};
 
 use std::fmt;

@@ -256,3 +256,24 @@ async fn a_failing_connect_is_retried_with_backoff_and_stop_ends_the_stream() {
     assert!(first_gap >= Duration::from_millis(40), "{first_gap:?}");
     assert!(second_gap >= Duration::from_millis(80), "{second_gap:?}");
 }
+
+#[tokio::test]
+async fn close_ends_the_stream_and_keeps_the_last_event_id() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(serve(listener, Log::default()));
+    let mut events = reconnect(move |id| connect(addr, id));
+    let mut seen = 0;
+    while let Some(item) = next(&mut events).await {
+        if let Ok(OwnedItem::Event(_)) = item {
+            seen += 1;
+            if seen == 3 {
+                events.close();
+            }
+        }
+    }
+    server.abort();
+    assert_eq!(seen, 3);
+    assert_eq!(events.current_last_event_id(), "3");
+    assert_eq!(events.reconnection_time(), Some(RETRY_MS));
+}
