@@ -1,0 +1,335 @@
+//! Memory bounds, measured: a counting global allocator (per thread) records
+//! every byte the decoders allocate, and each test asserts that what a
+//! decoder holds, at its peak and between chunks, stays below a bound set by
+//! the configured limits ([`retention_bound`]: four line-sized buffers and
+//! one event-sized one, each at most doubled by `Vec` growth), however much
+//! input goes through. Nothing here measures time.
+//!
+//! `ten_million_tiny_events_one_byte_at_a_time` feeds 10,000,000 events
+//! (90 MB, one byte per call) when `SSE_LONG_TESTS=1` is set, and 1,000,000
+//! otherwise, to keep the default test run short.
+
+use sse_codec::{Buffers, Builder, BytesDecoder, Decoder, Error, Item, OwnedItem, SliceBuffer};
+use sse_codec_tests::fuzz_checks::{
+    allocation_count, live_bytes, peak_bytes, reset_peak, retention_bound, CountingAllocator,
+};
+use sse_codec_tests::Options;
+
+#[global_allocator]
+static ALLOC: CountingAllocator = CountingAllocator;
+
+const LINE_LIMIT: usize = 64 * 1024;
+const EVENT_LIMIT: usize = 1024 * 1024;
+
+fn options(max_line_length: usize, max_event_size: usize) -> Options {
+    Options {
+        comments: false,
+        max_line_length,
+        max_event_size,
+    }
+}
+
+fn builder(opts: &Options) -> Builder {
+    Builder::new()
+        .max_line_length(opts.max_line_length)
+        .max_event_size(opts.max_event_size)
+}
+
+/// Measures a decoder's heap from the moment it is built: retained bytes
+/// after each feed, and the peak over everything.
+struct Meter {
+    baseline: isize,
+    bound: isize,
+    max_retained: isize,
+}
+
+impl Meter {
+    fn start(opts: &Options) -> Self {
+        let bound = isize::try_from(retention_bound(opts)).unwrap();
+        Meter {
+            baseline: reset_peak(),
+            bound,
+            max_retained: 0,
+        }
+    }
+
+    /// After a feed: what the decoder keeps must be within the bound.
+    fn between_chunks(&mut self, fed: usize) {
+        let retained = live_bytes() - self.baseline;
+        self.max_retained = self.max_retained.max(retained);
+        assert!(
+            retained <= self.bound,
+            "after {fed} bytes the decoder retains {retained} bytes, over the bound {}",
+            self.bound
+        );
+    }
+
+    /// At the end: the peak, transient allocations included, is within the
+    /// bound too. Returns the largest retention seen.
+    fn finish(&self, fed: usize) -> isize {
+        let peak = peak_bytes() - self.baseline;
+        assert!(
+            peak <= self.bound,
+            "the decoder's heap peaked at {peak} bytes over {fed} bytes of input, over the bound {}",
+            self.bound
+        );
+        self.max_retained
+    }
+}
+
+/// Feeds `chunk` and returns (events, errors), without allocating per item.
+fn feed_borrowed(decoder: &mut Decoder, chunk: &[u8]) -> (usize, Vec<Error>) {
+    let mut events = 0;
+    let mut errors = Vec::new();
+    let mut feed = decoder.feed(chunk);
+    while let Some(item) = feed.next_item() {
+        match item {
+            Ok(Item::Event(_)) => events += 1,
+            Ok(_) => {}
+            Err(error) => errors.push(error),
+        }
+    }
+    (events, errors)
+}
+
+#[test]
+fn endless_line_stays_below_the_line_limit() {
+    let opts = options(LINE_LIMIT, EVENT_LIMIT);
+    let chunk = vec![b'x'; 4096];
+    let mut meter = Meter::start(&opts);
+    let mut decoder = builder(&opts).build();
+    let mut errors = Vec::new();
+    errors.extend(feed_borrowed(&mut decoder, b"data: before\n\nretry").1);
+    let mut fed = 0;
+    // 64 MiB of one line, a thousand times the line limit.
+    for _ in 0..16 * 1024 {
+        let (events, errs) = feed_borrowed(&mut decoder, &chunk);
+        assert_eq!(events, 0);
+        errors.extend(errs);
+        fed += chunk.len();
+        meter.between_chunks(fed);
+    }
+    let retained = meter.finish(fed);
+    assert!(
+        retained <= isize::try_from(2 * (LINE_LIMIT + 3)).unwrap(),
+        "an endless line keeps {retained} bytes: more than one line's worth"
+    );
+    // The line is reported once, and the stream goes on after it.
+    let (events, errs) = feed_borrowed(&mut decoder, b"\n\ndata: after\n\n");
+    errors.extend(errs);
+    assert_eq!(events, 1);
+    assert_eq!(errors, [Error::LineTooLong { limit: LINE_LIMIT }]);
+}
+
+#[test]
+fn endless_line_one_byte_at_a_time_stays_below_the_line_limit() {
+    let opts = options(1024, 4096);
+    let mut meter = Meter::start(&opts);
+    let mut decoder = builder(&opts).build();
+    let mut errors = 0;
+    feed_borrowed(&mut decoder, b"data: ");
+    let total = 2 * 1024 * 1024;
+    for fed in 1..=total {
+        errors += feed_borrowed(&mut decoder, b"y").1.len();
+        if fed % 4096 == 0 {
+            meter.between_chunks(fed);
+        }
+    }
+    meter.finish(total);
+    assert_eq!(errors, 1);
+}
+
+#[test]
+fn endless_data_field_stays_below_the_line_limit() {
+    // One `data` value that never ends, with a line limit large enough that
+    // the decoder must buffer a good part of it before giving up.
+    let opts = options(1024 * 1024, 4 * 1024 * 1024);
+    let chunk = vec![b'z'; 64 * 1024];
+    let mut meter = Meter::start(&opts);
+    let mut decoder = builder(&opts).build();
+    let mut errors = feed_borrowed(&mut decoder, b"event: big\ndata: ").1;
+    let mut fed = 0;
+    for _ in 0..1024 {
+        errors.extend(feed_borrowed(&mut decoder, &chunk).1);
+        fed += chunk.len();
+        meter.between_chunks(fed);
+    }
+    meter.finish(fed);
+    assert_eq!(errors, [Error::LineTooLong { limit: 1024 * 1024 }]);
+}
+
+#[test]
+fn endless_event_of_data_lines_stays_below_the_event_limit() {
+    // Data lines forever, never an empty line: the data buffer is bounded by
+    // the event limit, and the rest of the event is skipped.
+    let opts = options(LINE_LIMIT, EVENT_LIMIT);
+    let chunk = b"data: 0123456789abcdef0123456789abcdef0123456789abcdef\n".repeat(64);
+    let mut meter = Meter::start(&opts);
+    let mut decoder = builder(&opts).build();
+    let mut errors = Vec::new();
+    let mut fed = 0;
+    while fed < 64 * 1024 * 1024 {
+        let (events, errs) = feed_borrowed(&mut decoder, &chunk);
+        assert_eq!(events, 0);
+        errors.extend(errs);
+        fed += chunk.len();
+        meter.between_chunks(fed);
+    }
+    meter.finish(fed);
+    assert_eq!(errors, [Error::EventTooLarge { limit: EVENT_LIMIT }]);
+    let (events, _) = feed_borrowed(&mut decoder, b"\ndata: after\n\n");
+    assert_eq!(events, 1);
+}
+
+#[test]
+fn large_events_through_the_owned_api_stay_below_the_event_limit() {
+    // Through the owned iterator: events alternately just under the limit
+    // (dispatched, then dropped) and over it (skipped).
+    let opts = options(4096, 64 * 1024);
+    let line = b"data: 0123456789abcdef0123456789abcdef0123456789abcdef\n";
+    let under = [line.repeat(1000), b"\n".to_vec()].concat();
+    let over = [line.repeat(2000), b"\n".to_vec()].concat();
+    let mut meter = Meter::start(&opts);
+    let mut decoder = builder(&opts).build();
+    let (mut events, mut errors, mut fed) = (0, 0, 0);
+    for round in 0..200 {
+        let block = if round % 2 == 0 { &under } else { &over };
+        for chunk in block.chunks(1000 + round) {
+            for item in decoder.feed(chunk) {
+                match item {
+                    Ok(OwnedItem::Event(event)) => {
+                        assert_eq!(event.data().len(), 1000 * (line.len() - "data: ".len()) - 1);
+                        events += 1;
+                    }
+                    Ok(_) => {}
+                    Err(error) => {
+                        assert_eq!(error, Error::EventTooLarge { limit: 64 * 1024 });
+                        errors += 1;
+                    }
+                }
+            }
+            fed += chunk.len();
+            meter.between_chunks(fed);
+        }
+    }
+    assert_eq!((events, errors), (100, 100));
+    // The peak includes the owned event being handed out, so only the
+    // retention between chunks is asserted here.
+}
+
+#[test]
+fn raw_decoder_allocates_nothing_and_its_caller_keeps_at_most_a_line() {
+    const LINE: usize = 256;
+    let (mut d, mut t, mut i, mut l) = ([0u8; 1024], [0u8; LINE], [0u8; LINE], [0u8; LINE]);
+    let mut decoder = Builder::new()
+        .max_line_length(LINE)
+        .max_event_size(1024)
+        .build_raw(Buffers {
+            data: SliceBuffer::new(&mut d),
+            event_type: SliceBuffer::new(&mut t),
+            id_buffer: SliceBuffer::new(&mut i),
+            last_event_id: SliceBuffer::new(&mut l),
+        });
+    let stream: Vec<u8> = [
+        &b"data: tiny\n\n"[..],
+        &b"x".repeat(10_000),
+        b"\n\nid: 1\ndata: ok\n\n",
+        &b"data: 0123456789\n".repeat(100),
+        b"\n",
+    ]
+    .concat()
+    .repeat(100);
+    let mut input: Vec<u8> = Vec::with_capacity(LINE + 3 + 7);
+    let allocations = allocation_count();
+    let (mut events, mut errors) = (0, 0);
+    for chunk in stream.chunks(7) {
+        input.extend_from_slice(chunk);
+        let mut pos = 0;
+        loop {
+            let (used, item) = decoder.decode(&input[pos..]);
+            pos += used;
+            match item {
+                Ok(None) => break,
+                Ok(Some(Item::Event(_))) => events += 1,
+                Ok(Some(_)) => {}
+                Err(_) => errors += 1,
+            }
+        }
+        input.drain(..pos);
+        assert!(
+            input.len() <= LINE + 3,
+            "the caller keeps {} bytes",
+            input.len()
+        );
+    }
+    assert_eq!(allocation_count(), allocations, "the raw decoder allocated");
+    assert_eq!((events, errors), (200, 200));
+}
+
+fn long_tests() -> bool {
+    std::env::var("SSE_LONG_TESTS").is_ok_and(|v| v == "1")
+}
+
+#[test]
+fn ten_million_tiny_events_one_byte_at_a_time() {
+    let count: usize = if long_tests() { 10_000_000 } else { 1_000_000 };
+    let opts = options(1024, 4096);
+    let event = b"data: x\n\n";
+    let mut meter = Meter::start(&opts);
+    let mut decoder = builder(&opts).build();
+    let mut events = 0;
+    let mut allocations_after_warm_up = 0;
+    for n in 0..count {
+        if n == 1000 {
+            allocations_after_warm_up = allocation_count();
+        }
+        for byte in event.chunks(1) {
+            let mut feed = decoder.feed(byte);
+            while let Some(item) = feed.next_item() {
+                match item {
+                    Ok(Item::Event(e)) => {
+                        debug_assert_eq!(e.data(), b"x");
+                        events += 1;
+                    }
+                    other => panic!("unexpected {other:?}"),
+                }
+            }
+        }
+        if n % 65_536 == 0 {
+            meter.between_chunks(n * event.len());
+        }
+    }
+    let retained = meter.finish(count * event.len());
+    assert_eq!(events, count);
+    assert!(retained <= 256, "{retained} bytes kept for 9-byte events");
+    assert_eq!(
+        allocation_count(),
+        allocations_after_warm_up,
+        "the borrowed API allocated after warming up"
+    );
+}
+
+#[test]
+fn tiny_events_one_byte_at_a_time_through_bytes_decoder() {
+    // `BytesDecoder` values are slices of the input `Bytes`: with one-byte
+    // chunks they are copied instead, and still bounded.
+    let opts = options(1024, 4096);
+    let event = b"id: 12\ndata: x\n\n";
+    let mut meter = Meter::start(&opts);
+    let mut decoder: BytesDecoder = builder(&opts).build_bytes();
+    let mut events = 0;
+    for n in 0..100_000 {
+        for &byte in event {
+            let chunk = bytes::Bytes::copy_from_slice(&[byte]);
+            events += decoder
+                .feed(chunk)
+                .filter(|item| matches!(item, Ok(OwnedItem::Event(_))))
+                .count();
+        }
+        if n % 4096 == 0 {
+            meter.between_chunks(n * event.len());
+        }
+    }
+    assert_eq!(events, 100_000);
+    assert_eq!(decoder.last_event_id(), "12");
+}
