@@ -431,6 +431,48 @@ pub fn check_chunked(data: &[u8], cuts: &[usize]) {
     }
 }
 
+/// The `tokio_codec` target: `sse_codec_tokio::SseCodec` fed the same bytes
+/// in reads cut at arbitrary points, then `decode_eof`, gives exactly the
+/// items of the core decoder fed them whole, and never keeps more than a
+/// line's worth of unconsumed input in its read buffer.
+pub fn check_tokio_codec(data: &[u8], cuts: &[usize]) {
+    use tokio_util::codec::Decoder as _;
+    let pieces = cut(data, cuts);
+    let derived = options_from_byte(data.first().copied().unwrap_or(0));
+    for opts in [SMALL, derived, DEFAULTS] {
+        let builder = Builder::new()
+            .comments(opts.comments)
+            .max_line_length(opts.max_line_length)
+            .max_event_size(opts.max_event_size);
+        let mut decoder = builder.build();
+        let expected: Vec<_> = decoder.feed(data).collect();
+        let mut codec = sse_codec_tokio::SseCodec::with_builder(builder);
+        let mut buf = bytes::BytesMut::new();
+        let mut got = Vec::new();
+        for piece in &pieces {
+            buf.extend_from_slice(piece);
+            while let Some(item) = codec.decode(&mut buf).expect("no I/O here") {
+                got.push(item);
+            }
+            assert!(
+                buf.len() <= opts.max_line_length,
+                "the codec keeps {} unconsumed bytes, more than a line ({opts:?})",
+                buf.len()
+            );
+        }
+        while let Some(item) = codec.decode_eof(&mut buf).expect("no I/O here") {
+            got.push(item);
+        }
+        assert!(buf.is_empty(), "decode_eof leaves nothing behind");
+        assert_eq!(
+            got,
+            expected,
+            "SseCodec (left) and Decoder (right) disagree under {opts:?}; reads {:?}",
+            pieces.iter().map(|p| escape(p)).collect::<Vec<_>>()
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------
 // decode_oracle: structured SSE-like streams against the naive oracle
 // ---------------------------------------------------------------------------

@@ -13,8 +13,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use sse_codec_tests::fuzz_checks::{
-    self, check_chunked, check_decode, check_oracle, check_roundtrip_input, from_fuzz_bytes, seed,
-    ChunkedInput, CountingAllocator, Limit, OptionsChoice, RoundtripInput, StructuredStream,
+    self, check_chunked, check_decode, check_oracle, check_roundtrip_input, check_tokio_codec,
+    from_fuzz_bytes, seed, ChunkedInput, CountingAllocator, Limit, OptionsChoice, RoundtripInput,
+    StructuredStream,
 };
 
 /// The decode check measures the decoder's heap with it.
@@ -93,6 +94,18 @@ fn replay_decode_chunked_seeds() {
         };
         let cuts: Vec<usize> = input.cuts.iter().map(|&c| usize::from(c)).collect();
         check_chunked(input.data, &cuts);
+        true
+    });
+}
+
+#[test]
+fn replay_tokio_codec_seeds() {
+    replay("tokio_codec", |bytes| {
+        let Some(input) = from_fuzz_bytes::<ChunkedInput<'_>>(bytes) else {
+            return false;
+        };
+        let cuts: Vec<usize> = input.cuts.iter().map(|&c| usize::from(c)).collect();
+        check_tokio_codec(input.data, &cuts);
         true
     });
 }
@@ -409,6 +422,7 @@ fn all_seeds() -> Vec<(&'static str, String, Vec<u8>)> {
             from_fuzz_bytes::<ChunkedInput<'_>>(&bytes).as_ref(),
             Some(&chunked)
         );
+        out.push(("tokio_codec", name.to_owned(), bytes.clone()));
         out.push(("decode_chunked", name.to_owned(), bytes));
 
         let structured = StructuredStream::from_stream(
