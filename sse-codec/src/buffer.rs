@@ -99,11 +99,20 @@ mod shared {
 
     /// A buffer that, when its whole content is one value taken from the
     /// current input chunk, holds a slice of that chunk instead of a copy.
+    /// The largest capacity hint: one event's size must not set how much
+    /// every later event allocates.
+    const COPY_HINT_MAX: usize = 16 * 1024;
+
     #[derive(Debug, Default)]
     pub(crate) struct SharedBuffer {
         /// The input chunk the decoder is reading from.
         source: Bytes,
         value: Value,
+        /// The length of the last value that had to be copied (at most
+        /// `COPY_HINT_MAX`): the capacity to start the next copy with, so
+        /// that assembling a value of many lines allocates once, not once per
+        /// doubling.
+        copied_len: usize,
     }
 
     #[derive(Debug, Default)]
@@ -115,12 +124,14 @@ mod shared {
     }
 
     impl SharedBuffer {
+        #[inline]
         pub(crate) fn set_source(&mut self, source: &Bytes) {
             self.source = source.clone();
         }
 
         /// The content as `Bytes`, without copying when it is shared; an
         /// owned content is frozen (once) so that later calls are cheap too.
+        #[inline]
         pub(crate) fn share(&mut self) -> Bytes {
             match &mut self.value {
                 Value::Empty => Bytes::new(),
@@ -133,7 +144,21 @@ mod shared {
             }
         }
 
+        /// The content as `Bytes`, leaving the buffer empty.
+        #[inline]
+        pub(crate) fn take(&mut self) -> Bytes {
+            match core::mem::take(&mut self.value) {
+                Value::Empty => Bytes::new(),
+                Value::Shared(bytes) => bytes,
+                Value::Owned(owned) => {
+                    self.copied_len = owned.len().min(COPY_HINT_MAX);
+                    owned.freeze()
+                }
+            }
+        }
+
         /// The slice of the source that `bytes` is, if it is one.
+        #[inline]
         fn slice_of_source(&self, bytes: &[u8]) -> Option<Bytes> {
             let source = self.source.as_ptr() as usize;
             let start = (bytes.as_ptr() as usize).checked_sub(source)?;
@@ -143,6 +168,7 @@ mod shared {
     }
 
     impl Buffer for SharedBuffer {
+        #[inline]
         fn as_bytes(&self) -> &[u8] {
             match &self.value {
                 Value::Empty => &[],
@@ -151,6 +177,7 @@ mod shared {
             }
         }
 
+        #[inline]
         fn clear(&mut self) {
             match &mut self.value {
                 Value::Owned(bytes) => bytes.clear(),
@@ -158,6 +185,7 @@ mod shared {
             }
         }
 
+        #[inline]
         fn try_extend(&mut self, bytes: &[u8]) -> Result<(), BufferFull> {
             if bytes.is_empty() {
                 return Ok(());
@@ -175,9 +203,14 @@ mod shared {
             }
             match &mut self.value {
                 Value::Owned(owned) => owned.extend_from_slice(bytes),
-                Value::Empty => self.value = Value::Owned(BytesMut::from(bytes)),
+                Value::Empty => {
+                    let mut owned = BytesMut::with_capacity(bytes.len().max(self.copied_len));
+                    owned.extend_from_slice(bytes);
+                    self.value = Value::Owned(owned);
+                }
                 Value::Shared(shared) => {
-                    let mut owned = BytesMut::with_capacity(shared.len() + bytes.len());
+                    let mut owned =
+                        BytesMut::with_capacity((shared.len() + bytes.len()).max(self.copied_len));
                     owned.extend_from_slice(shared);
                     owned.extend_from_slice(bytes);
                     self.value = Value::Owned(owned);

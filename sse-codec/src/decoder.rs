@@ -60,7 +60,8 @@ impl<'a> RawEvent<'a> {
     /// When the data is not valid UTF-8; see [`RawEvent::to_event`] for a lossy
     /// conversion.
     pub fn data_str(&self) -> Result<&'a str, Utf8Error> {
-        core::str::from_utf8(self.data)
+        // A fast check first; `core`'s only to tell where the error is.
+        simdutf8::basic::from_utf8(self.data).or_else(|_| core::str::from_utf8(self.data))
     }
 
     /// The event as an owned [`Event`](crate::Event), invalid UTF-8 replaced
@@ -147,6 +148,8 @@ impl Builder {
             reconnection_time: None,
             skipping: false,
             dispatched: false,
+            lazy: false,
+            pending: None,
         }
     }
 }
@@ -224,6 +227,16 @@ pub struct RawDecoder<B> {
     skipping: bool,
     /// An event was handed out: clear the data and event type buffers first.
     dispatched: bool,
+    /// Whether the data buffer never fills (it grows), so that copying a
+    /// data value into it can wait: set by the decoders that own their
+    /// buffers, never for caller-provided ones, whose `BufferFull` must come
+    /// when the line is read.
+    lazy: bool,
+    /// With `lazy`: the data buffer is `pending`, a range of the input of the
+    /// current `step` call, not yet copied (a block whose only data line is
+    /// in the current input needs no copy at all). Copied into `data` before
+    /// `step` returns anything but a dispatch.
+    pending: Option<(usize, usize)>,
 }
 
 /// What [`RawDecoder::step`] found, without borrowing anything.
@@ -263,6 +276,7 @@ impl<B: Buffer> RawDecoder<B> {
     }
 
     /// [`decode`](Self::decode) without borrowing: what happened, and where.
+    #[inline(always)]
     pub(crate) fn step(&mut self, input: &[u8]) -> (usize, Step) {
         if self.dispatched {
             self.dispatched = false;
@@ -273,31 +287,65 @@ impl<B: Buffer> RawDecoder<B> {
             let (used, parsed) = self.parser.parse(&input[consumed..]);
             consumed += used;
             let outcome = match parsed {
-                Parsed::NeedMore => return (consumed, Step::NeedMore),
+                Parsed::NeedMore => {
+                    self.copy_pending(input);
+                    return (consumed, Step::NeedMore);
+                }
                 Parsed::LineTooLong => self.drop_block(Error::LineTooLong {
                     limit: self.parser.max_line_length(),
                 }),
-                Parsed::Line(line) => self.interpret(line),
+                Parsed::Line(line) => self.interpret(line, input),
             };
             let step = match outcome {
                 Outcome::Nothing => continue,
                 Outcome::Dispatch => {
                     self.dispatched = true;
-                    Step::Dispatch
+                    return (consumed, Step::Dispatch);
                 }
                 Outcome::Retry(ms) => Step::Retry(ms),
                 // A subslice of `input`: its offset is a difference of addresses.
-                Outcome::Comment(text) => {
-                    let start = text.as_ptr() as usize - input.as_ptr() as usize;
-                    Step::Comment(start..start + text.len())
-                }
+                Outcome::Comment(text) => Step::Comment(offset_in(text, input)),
                 Outcome::Error(error) => Step::Error(error),
             };
+            self.copy_pending(input);
             return (consumed, step);
         }
     }
 
+    /// Copies a pending data value (a range of `input`) into the data buffer.
+    #[inline]
+    fn copy_pending(&mut self, input: &[u8]) {
+        if let Some((start, end)) = self.pending.take() {
+            // `lazy` buffers grow: this never fails.
+            let _ = self.data.try_extend(&input[start..end]);
+        }
+    }
+
+    /// The data of the dispatched event if it is still a range of the input
+    /// of the `step` that dispatched it (one data line), not copied; the
+    /// data buffer holds it otherwise.
+    #[cfg(feature = "bytes")]
+    #[inline]
+    pub(crate) fn take_pending(&mut self) -> Option<(usize, usize)> {
+        self.pending.take()
+    }
+
+    /// Makes the decoder keep a block's only data value in the input until
+    /// it must copy it (see `pending`); only for buffers that never fill.
+    #[cfg(feature = "alloc")]
+    pub(crate) fn set_lazy(&mut self) {
+        self.lazy = true;
+    }
+
+    /// The line parser, to append bytes known to hold no line end.
+    #[cfg(feature = "alloc")]
+    #[inline]
+    pub(crate) fn parser_mut(&mut self) -> &mut LineParser {
+        &mut self.parser
+    }
+
     /// The item a [`Step`] of `input` stands for.
+    #[inline(always)]
     pub(crate) fn item<'a>(
         &'a self,
         input: &'a [u8],
@@ -308,7 +356,10 @@ impl<B: Buffer> RawDecoder<B> {
             Step::Error(error) => return Err(error),
             Step::Dispatch => Item::Event(RawEvent {
                 event_type: self.event_type.as_bytes(),
-                data: self.data.as_bytes(),
+                data: match self.pending {
+                    Some((start, end)) => &input[start..end],
+                    None => self.data.as_bytes(),
+                },
                 id: self.last_event_id.as_bytes(),
             }),
             Step::Retry(ms) => Item::Retry(ms),
@@ -316,8 +367,10 @@ impl<B: Buffer> RawDecoder<B> {
         }))
     }
 
-    /// The spec's "Interpreting an event stream", one line at a time.
-    fn interpret<'a>(&mut self, line: Line<'a>) -> Outcome<'a> {
+    /// The spec's "Interpreting an event stream", one line at a time;
+    /// `line` is part of `input`.
+    #[inline(always)]
+    fn interpret<'a>(&mut self, line: Line<'a>, input: &[u8]) -> Outcome<'a> {
         if self.skipping {
             self.skipping = line != Line::Empty;
             return Outcome::Nothing;
@@ -326,7 +379,7 @@ impl<B: Buffer> RawDecoder<B> {
             Line::Empty => self.end_of_block(),
             Line::Comment(text) if self.comments => Outcome::Comment(text),
             Line::Comment(_) | Line::Unknown { .. } => Outcome::Nothing,
-            Line::Data(value) => self.append_data(value),
+            Line::Data(value) => self.append_data(value, input),
             Line::Event(value) => {
                 self.event_type.clear();
                 match self.event_type.try_extend(value) {
@@ -363,8 +416,22 @@ impl<B: Buffer> RawDecoder<B> {
     /// "Append the field value to the data buffer, then append a single
     /// U+000A LINE FEED (LF) character to the data buffer." The LF after the
     /// last value is implicit (`has_data`), which is the same as removing it
-    /// at dispatch.
-    fn append_data(&mut self, value: &[u8]) -> Outcome<'static> {
+    /// at dispatch. `value` is part of `input`.
+    #[inline(always)]
+    fn append_data(&mut self, value: &[u8], input: &[u8]) -> Outcome<'static> {
+        if !self.has_data && self.lazy {
+            if value.len() > self.max_event_size {
+                return self.drop_block(Error::EventTooLarge {
+                    limit: self.max_event_size,
+                });
+            }
+            // The data buffer is empty (it is cleared with `has_data`).
+            let range = offset_in(value, input);
+            self.pending = Some((range.start, range.end));
+            self.has_data = true;
+            return Outcome::Nothing;
+        }
+        self.copy_pending(input);
         let separator: &[u8] = if self.has_data { b"\n" } else { b"" };
         let size = self.data.as_bytes().len() + separator.len() + value.len();
         if size > self.max_event_size {
@@ -413,6 +480,7 @@ impl<B: Buffer> RawDecoder<B> {
 
     fn clear_event(&mut self) {
         self.data.clear();
+        self.pending = None;
         self.has_data = false;
         self.event_type.clear();
     }
@@ -494,6 +562,14 @@ impl<B: Buffer> RawDecoder<B> {
             &mut self.last_event_id,
         )
     }
+}
+
+/// The position of `part`, a subslice of `whole`, in `whole`: a difference
+/// of addresses.
+#[inline]
+fn offset_in(part: &[u8], whole: &[u8]) -> core::ops::Range<usize> {
+    let start = part.as_ptr() as usize - whole.as_ptr() as usize;
+    start..start + part.len()
 }
 
 /// "If the field value consists of only ASCII digits, then interpret the

@@ -1,6 +1,5 @@
 //! Owned events (with `alloc`).
 
-use alloc::borrow::Cow;
 use alloc::string::String;
 use core::fmt;
 
@@ -37,9 +36,9 @@ enum Repr {
     /// Each value a UTF-8-checked slice of shared input.
     #[cfg(feature = "bytes")]
     Shared {
-        event_type: bytes::Bytes,
-        data: bytes::Bytes,
-        id: bytes::Bytes,
+        event_type: Utf8Bytes,
+        data: Utf8Bytes,
+        id: Utf8Bytes,
     },
 }
 
@@ -87,6 +86,7 @@ impl Event {
     }
 
     /// From raw bytes: one allocation, lossy UTF-8.
+    #[inline]
     pub(crate) fn from_raw_parts(event_type: &[u8], data: &[u8], id: &[u8]) -> Self {
         let mut text = String::with_capacity(data.len() + event_type.len() + id.len());
         push_lossy(&mut text, data);
@@ -104,6 +104,7 @@ impl Event {
     }
 
     #[cfg(feature = "bytes")]
+    #[inline]
     pub(crate) fn from_shared(
         event_type: bytes::Bytes,
         data: bytes::Bytes,
@@ -111,9 +112,9 @@ impl Event {
     ) -> Self {
         Event {
             repr: Repr::Shared {
-                event_type: utf8_bytes(event_type),
-                data: utf8_bytes(data),
-                id: utf8_bytes(id),
+                event_type: Utf8Bytes::new(event_type),
+                data: Utf8Bytes::new(data),
+                id: Utf8Bytes::new(id),
             },
         }
     }
@@ -131,7 +132,7 @@ impl Event {
         match &self.repr {
             Repr::Packed { text, data_len, .. } => &text[..*data_len],
             #[cfg(feature = "bytes")]
-            Repr::Shared { data, .. } => checked_str(data),
+            Repr::Shared { data, .. } => data.as_str(),
         }
     }
 
@@ -144,7 +145,7 @@ impl Event {
                 event_type_len,
             } => &text[data_len + event_type_len..],
             #[cfg(feature = "bytes")]
-            Repr::Shared { id, .. } => checked_str(id),
+            Repr::Shared { id, .. } => id.as_str(),
         }
     }
 
@@ -158,7 +159,7 @@ impl Event {
                 text
             }
             #[cfg(feature = "bytes")]
-            Repr::Shared { data, .. } => String::from(checked_str(&data)),
+            Repr::Shared { data, .. } => String::from(data.as_str()),
         }
     }
 
@@ -167,7 +168,7 @@ impl Event {
     #[cfg(feature = "bytes")]
     pub fn data_bytes(&self) -> bytes::Bytes {
         match &self.repr {
-            Repr::Shared { data, .. } => data.clone(),
+            Repr::Shared { data, .. } => data.0.clone(),
             Repr::Packed { .. } => bytes::Bytes::copy_from_slice(self.data().as_bytes()),
         }
     }
@@ -180,34 +181,86 @@ impl Event {
                 event_type_len,
             } => &text[*data_len..data_len + event_type_len],
             #[cfg(feature = "bytes")]
-            Repr::Shared { event_type, .. } => checked_str(event_type),
+            Repr::Shared { event_type, .. } => event_type.as_str(),
         }
     }
 }
 
+/// `bytes` as `&str` if it is valid UTF-8: the check that runs on every
+/// value (`String::from_utf8_lossy` walks the bytes one by one). Short
+/// values are checked by `core`, long ones with SIMD, 32 or 64 bytes at a
+/// time.
+#[inline]
+pub(crate) fn utf8(bytes: &[u8]) -> Option<&str> {
+    if bytes.len() < 128 {
+        core::str::from_utf8(bytes).ok()
+    } else {
+        simdutf8::basic::from_utf8(bytes).ok()
+    }
+}
+
+/// Whether `bytes` is valid UTF-8, when no `&str` is needed: short ASCII
+/// values (the usual case) are recognised eight bytes at a time, inline,
+/// which costs a fraction of a call to a validator.
+#[cfg(feature = "bytes")]
+#[inline]
+fn is_utf8(bytes: &[u8]) -> bool {
+    if bytes.len() <= 256 {
+        let mut any = 0u64;
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(word);
+            any |= u64::from_ne_bytes(w);
+        }
+        for &byte in words.remainder() {
+            any |= u64::from(byte);
+        }
+        if any & 0x8080_8080_8080_8080 == 0 {
+            return true;
+        }
+    }
+    utf8(bytes).is_some()
+}
+
 /// Appends `bytes`, replacing invalid UTF-8 as `String::from_utf8_lossy` does.
+#[inline]
 fn push_lossy(text: &mut String, bytes: &[u8]) {
-    match String::from_utf8_lossy(bytes) {
-        Cow::Borrowed(valid) => text.push_str(valid),
-        Cow::Owned(replaced) => text.push_str(&replaced),
+    match utf8(bytes) {
+        Some(valid) => text.push_str(valid),
+        None => text.push_str(&String::from_utf8_lossy(bytes)),
     }
 }
 
-/// `bytes` itself when it is UTF-8, else a lossy copy.
+/// `Bytes` that hold valid UTF-8: checked once, when made.
 #[cfg(feature = "bytes")]
-fn utf8_bytes(bytes: bytes::Bytes) -> bytes::Bytes {
-    match String::from_utf8_lossy(&bytes) {
-        Cow::Borrowed(_) => bytes,
-        Cow::Owned(replaced) => bytes::Bytes::from(replaced),
-    }
-}
+#[derive(Clone)]
+struct Utf8Bytes(bytes::Bytes);
 
-/// A view of bytes already checked by [`utf8_bytes`].
 #[cfg(feature = "bytes")]
-fn checked_str(bytes: &bytes::Bytes) -> &str {
-    // Checked at construction; never fails. Without unsafe code we check
-    // again, which SIMD makes cheap; an impossible failure gives "".
-    core::str::from_utf8(bytes).unwrap_or_default()
+impl Utf8Bytes {
+    /// `bytes` itself when it is UTF-8, else a lossy copy.
+    #[inline]
+    fn new(bytes: bytes::Bytes) -> Self {
+        if is_utf8(&bytes) {
+            Utf8Bytes(bytes)
+        } else {
+            Utf8Bytes(bytes::Bytes::from(
+                String::from_utf8_lossy(&bytes).into_owned(),
+            ))
+        }
+    }
+
+    #[inline]
+    #[allow(unsafe_code)]
+    fn as_str(&self) -> &str {
+        debug_assert!(core::str::from_utf8(&self.0).is_ok());
+        // SAFETY: `new`, the only constructor, stores only bytes that are
+        // valid UTF-8 (checked by `utf8`, or a `String`'s), and `Bytes` is
+        // immutable. Checking again on every access cost as much as the rest
+        // of decoding a small event (see BENCHMARKS.md, "unsafe").
+        unsafe { core::str::from_utf8_unchecked(&self.0) }
+    }
 }
 
 impl PartialEq for Event {
@@ -265,5 +318,57 @@ impl Item<'_> {
             Item::Retry(ms) => OwnedItem::Retry(ms),
             Item::Comment(text) => OwnedItem::Comment(String::from_utf8_lossy(text).into_owned()),
         }
+    }
+}
+
+#[cfg(all(test, feature = "bytes"))]
+mod tests {
+    use super::{Event, Utf8Bytes};
+    use bytes::Bytes;
+
+    #[test]
+    fn utf8_bytes_keep_valid_input_and_replace_invalid_input() {
+        for text in [
+            "",
+            "ascii",
+            "é😀\u{2028}",
+            &"long ascii value ".repeat(20),
+            &"é".repeat(100),
+        ] {
+            let bytes = Bytes::copy_from_slice(text.as_bytes());
+            let checked = Utf8Bytes::new(bytes.clone());
+            assert_eq!(checked.as_str(), text);
+            assert_eq!(
+                checked.0.as_ptr(),
+                bytes.as_ptr(),
+                "valid input is not copied"
+            );
+        }
+        for (raw, lossy) in [
+            (&b"\xff"[..], "\u{fffd}"),
+            (b"a\xc3", "a\u{fffd}"),
+            (b"\xed\xa0\x80x", "\u{fffd}\u{fffd}\u{fffd}x"),
+        ] {
+            assert_eq!(Utf8Bytes::new(Bytes::copy_from_slice(raw)).as_str(), lossy);
+            let mut long = alloc::vec![b'a'; 200];
+            long.extend_from_slice(raw);
+            let expected = "a".repeat(200) + lossy;
+            assert_eq!(Utf8Bytes::new(Bytes::from(long)).as_str(), expected);
+        }
+    }
+
+    #[test]
+    fn shared_events_read_their_values() {
+        let event = Event::from_shared(
+            Bytes::from_static(b"t\xff"),
+            Bytes::from_static("d é".as_bytes()),
+            Bytes::from_static(b"7"),
+        );
+        assert_eq!(
+            (event.event_type(), event.data(), event.id()),
+            ("t\u{fffd}", "d é", "7")
+        );
+        assert_eq!(event.clone().into_data(), "d é");
+        assert_eq!(event, Event::from_parts("t\u{fffd}", "d é", "7"));
     }
 }

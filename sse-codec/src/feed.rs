@@ -5,7 +5,7 @@ use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use memchr::memchr2;
+use crate::parser::find_line_end;
 
 use crate::decoder::{Buffers, Builder, Item, RawDecoder, Step};
 use crate::error::Error;
@@ -30,7 +30,9 @@ enum Source {
 }
 
 impl<B: crate::Buffer> Engine<B> {
-    fn new(raw: RawDecoder<B>) -> Self {
+    fn new(mut raw: RawDecoder<B>) -> Self {
+        // `Vec<u8>` and `SharedBuffer` grow: never full.
+        raw.set_lazy();
         Engine {
             raw,
             carry: Vec::new(),
@@ -40,29 +42,89 @@ impl<B: crate::Buffer> Engine<B> {
 
     /// The next step, from the carried bytes first and then from
     /// `chunk[*pos..]`; `None` once all input is consumed or carried.
-    fn next_step(&mut self, chunk: &[u8], pos: &mut usize) -> Option<(Step, Source, usize)> {
-        loop {
-            if self.carry_start == self.carry.len() {
-                self.carry.clear();
-                self.carry_start = 0;
-                let start = *pos;
-                let (used, step) = self.raw.step(&chunk[start..]);
-                *pos += used;
-                if step == Step::NeedMore {
-                    self.carry.extend_from_slice(&chunk[*pos..]);
-                    *pos = chunk.len();
-                    return None;
-                }
-                return Some((step, Source::Chunk, start));
+    /// `on_chunk` runs before the decoder first reads from `chunk` itself.
+    #[inline(always)]
+    fn next_step<F: FnMut(&mut RawDecoder<B>)>(
+        &mut self,
+        chunk: &[u8],
+        pos: &mut usize,
+        on_chunk: &mut F,
+    ) -> Option<(Step, Source, usize)> {
+        if self.carry_start == self.carry.len() {
+            self.carry.clear();
+            self.carry_start = 0;
+            let start = *pos;
+            on_chunk(&mut self.raw);
+            let (used, step) = self.raw.step(&chunk[start..]);
+            *pos += used;
+            if step == Step::NeedMore {
+                self.carry.extend_from_slice(&chunk[*pos..]);
+                *pos = chunk.len();
+                return None;
             }
+            return Some((step, Source::Chunk, start));
+        }
+        // A fragmented stream: a few more bytes of a carried line, no line
+        // end among them (the common case for tiny chunks), need only be
+        // appended.
+        let rest = &chunk[*pos..];
+        if rest.len() < 16
+            && !rest.iter().any(|&b| b == b'\n' || b == b'\r')
+            && self.carry.len() + rest.len() <= self.raw.parser().max_line_length()
+            && self.raw.parser().scanning_line() == Some(self.carry.len() - self.carry_start)
+        {
+            self.carry.extend_from_slice(rest);
+            self.raw.parser_mut().scanned_more(rest.len());
+            *pos = chunk.len();
+            return None;
+        }
+        self.next_step_carried(chunk, pos, on_chunk)
+    }
+
+    /// [`next_step`](Self::next_step) when a partial line is carried.
+    #[inline(never)]
+    fn next_step_carried<F: FnMut(&mut RawDecoder<B>)>(
+        &mut self,
+        chunk: &[u8],
+        pos: &mut usize,
+        on_chunk: &mut F,
+    ) -> Option<(Step, Source, usize)> {
+        loop {
             // A partial line is carried: move bytes from the chunk through the
             // next line end, but no more than the line limit needs to decide.
             let rest = &chunk[*pos..];
-            let through_line_end = memchr2(b'\n', b'\r', rest).map_or(rest.len(), |i| i + 1);
-            let room = (self.raw.parser().max_line_length())
-                .saturating_add(2)
-                .saturating_sub(self.carry.len() - self.carry_start)
-                .max(1);
+            let carried = self.carry.len() - self.carry_start;
+            let max = self.raw.parser().max_line_length();
+            let line_end = find_line_end(rest);
+            if line_end.is_none() && carried + rest.len() <= max {
+                // The line goes on past this chunk (a fragmented stream: the
+                // common case for small chunks). If the parser already
+                // scanned every carried byte, it need not see these ones.
+                if self.raw.parser().scanning_line() == Some(carried) {
+                    self.carry.extend_from_slice(rest);
+                    self.raw.parser_mut().scanned_more(rest.len());
+                    *pos = chunk.len();
+                    return None;
+                }
+            }
+            let mut through_line_end = line_end.map_or(rest.len(), |i| i + 1);
+            // An empty line right after the line (the end of an event) comes
+            // along, so that the event can be dispatched from the carried
+            // bytes without copying its data again.
+            if let Some(i) = line_end {
+                let after = if rest[i] == b'\r' && rest.get(i + 1) == Some(&b'\n') {
+                    i + 2
+                } else {
+                    i + 1
+                };
+                // Only the CR of a CRLF empty line: its LF, left in the chunk,
+                // is skipped there, so that no carried byte outlives the
+                // dispatch and the next line is read from the chunk.
+                if let Some(&(b'\n' | b'\r')) = rest.get(after) {
+                    through_line_end = after + 1;
+                }
+            }
+            let room = max.saturating_add(2).saturating_sub(carried).max(1);
             let take = through_line_end.min(room);
             self.carry.extend_from_slice(&rest[..take]);
             *pos += take;
@@ -79,16 +141,21 @@ impl<B: crate::Buffer> Engine<B> {
             if *pos == chunk.len() {
                 return None;
             }
+            if self.carry.is_empty() {
+                // Everything carried was consumed: go on from the chunk.
+                return self.next_step(chunk, pos, on_chunk);
+            }
         }
     }
 
     /// The next borrowed item (see [`Feed::next_item`]).
+    #[inline(always)]
     fn next_item<'a>(
         &'a mut self,
         chunk: &'a [u8],
         pos: &mut usize,
     ) -> Option<Result<Item<'a>, Error>> {
-        let (step, source, start) = self.next_step(chunk, pos)?;
+        let (step, source, start) = self.next_step(chunk, pos, &mut |_| {})?;
         let input = match source {
             Source::Carry => &self.carry[start..],
             Source::Chunk => &chunk[start..],
@@ -97,8 +164,11 @@ impl<B: crate::Buffer> Engine<B> {
     }
 
     /// Keeps `rest` for later: a feed was dropped before it was exhausted.
+    #[inline]
     fn stash(&mut self, rest: &[u8]) {
-        self.carry.extend_from_slice(rest);
+        if !rest.is_empty() {
+            self.carry.extend_from_slice(rest);
+        }
     }
 
     fn end_of_stream(&mut self) {
@@ -237,6 +307,7 @@ impl Feed<'_> {
     /// # Errors
     /// A limit was exceeded ([`Error`]); the offending event is skipped and
     /// the next call goes on with the rest of the stream.
+    #[inline]
     pub fn next_item(&mut self) -> Option<Result<Item<'_>, Error>> {
         self.engine.next_item(self.chunk, &mut self.pos)
     }
@@ -251,6 +322,7 @@ impl Iterator for Feed<'_> {
 }
 
 impl Drop for Feed<'_> {
+    #[inline]
     fn drop(&mut self) {
         self.engine.stash(&self.chunk[self.pos..]);
     }
@@ -304,13 +376,11 @@ mod shared {
 
         /// Decodes `chunk`; see [`Decoder::feed`](crate::Decoder::feed).
         pub fn feed(&mut self, chunk: Bytes) -> BytesFeed<'_> {
-            for buffer in self.engine.raw.buffers_mut() {
-                buffer.set_source(&chunk);
-            }
             BytesFeed {
                 engine: &mut self.engine,
                 chunk,
                 pos: 0,
+                sourced: false,
             }
         }
 
@@ -361,16 +431,42 @@ mod shared {
         engine: &'a mut Engine<SharedBuffer>,
         chunk: Bytes,
         pos: usize,
+        /// Whether the buffers know `chunk` as their source yet (they need to
+        /// only when a line is read from it, not from carried bytes).
+        sourced: bool,
     }
 
     impl Iterator for BytesFeed<'_> {
         type Item = Result<OwnedItem, Error>;
 
         fn next(&mut self) -> Option<Self::Item> {
-            let (step, source, start) = self.engine.next_step(&self.chunk, &mut self.pos)?;
+            let chunk = &self.chunk;
+            let sourced = &mut self.sourced;
+            let (step, source, start) =
+                self.engine.next_step(chunk, &mut self.pos, &mut |raw| {
+                    if !*sourced {
+                        *sourced = true;
+                        for buffer in raw.buffers_mut() {
+                            buffer.set_source(chunk);
+                        }
+                    }
+                })?;
             if step == Step::Dispatch {
-                let (event_type, data, id) = self.engine.raw.event_buffers_mut();
-                let event = Event::from_shared(event_type.share(), data.share(), id.share());
+                // One data line: a slice of the chunk, or a copy of the
+                // carried bytes it is in.
+                let pending = self.engine.raw.take_pending();
+                let data = match (pending, source) {
+                    (Some((a, b)), Source::Chunk) => Some(self.chunk.slice(start + a..start + b)),
+                    (Some((a, b)), Source::Carry) => Some(Bytes::copy_from_slice(
+                        &self.engine.carry[start + a..start + b],
+                    )),
+                    (None, _) => None,
+                };
+                let (event_type, data_buffer, id) = self.engine.raw.event_buffers_mut();
+                // The data and event type buffers are cleared after a
+                // dispatch: their content moves into the event.
+                let data = data.unwrap_or_else(|| data_buffer.take());
+                let event = Event::from_shared(event_type.take(), data, id.share());
                 return Some(Ok(OwnedItem::Event(event)));
             }
             let input = match source {
@@ -388,6 +484,7 @@ mod shared {
     }
 
     impl Drop for BytesFeed<'_> {
+        #[inline]
         fn drop(&mut self) {
             self.engine.stash(&self.chunk[self.pos..]);
         }

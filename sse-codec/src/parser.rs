@@ -60,7 +60,21 @@ impl<'a> Line<'a> {
     /// assert_eq!(Line::parse(b"Data: x"), Line::Unknown { name: b"Data", value: b"x" });
     /// assert_eq!(Line::parse(b""), Line::Empty);
     /// ```
+    #[inline(always)]
     pub fn parse(line: &'a [u8]) -> Line<'a> {
+        // Most lines of real streams are `data:` lines: no need to look for
+        // the colon (`data` holds none, so the first colon is this one).
+        if let Some(value) = line.strip_prefix(b"data:") {
+            return Line::Data(value.strip_prefix(b" ").unwrap_or(value));
+        }
+        // Keep-alive comments are the next most common.
+        if let Some(text) = line.strip_prefix(b":") {
+            return Line::Comment(text);
+        }
+        Line::parse_general(line)
+    }
+
+    fn parse_general(line: &'a [u8]) -> Line<'a> {
         let (name, value) = match memchr(b':', line) {
             None if line.is_empty() => return Line::Empty,
             Some(0) => return Line::Comment(&line[1..]),
@@ -78,6 +92,17 @@ impl<'a> Line<'a> {
             b"retry" => Line::Retry(value),
             _ => Line::Unknown { name, value },
         }
+    }
+}
+
+/// The index of the first CR or LF in `haystack`. Short inputs (a few bytes
+/// of a fragmented stream) are cheaper to walk than to hand to `memchr`.
+#[inline(always)]
+pub(crate) fn find_line_end(haystack: &[u8]) -> Option<usize> {
+    if haystack.len() < 8 {
+        haystack.iter().position(|&b| b == b'\n' || b == b'\r')
+    } else {
+        memchr2(b'\n', b'\r', haystack)
     }
 }
 
@@ -181,7 +206,37 @@ impl LineParser {
     ///
     /// Bytes already scanned are not scanned again, so a stream costs time
     /// linear in its length however it is chunked.
+    #[inline(always)]
     pub fn parse<'a>(&mut self, input: &'a [u8]) -> (usize, Parsed<'a>) {
+        // The steady state: at the start of a line (or just after a CR).
+        if self.scanned != 0 || self.bom_possible || self.discarding {
+            return self.parse_slow(input);
+        }
+        let mut start = 0;
+        if self.after_cr {
+            match input.first() {
+                None => return (0, Parsed::NeedMore),
+                Some(&b'\n') => start = 1,
+                Some(_) => {}
+            }
+            self.after_cr = false;
+        }
+        // An empty line needs no search.
+        match input.get(start) {
+            Some(&b'\n') => return (start + 1, Parsed::Line(Line::Empty)),
+            Some(&b'\r') => {
+                self.after_cr = true;
+                return (start + 1, Parsed::Line(Line::Empty));
+            }
+            _ => {}
+        }
+        self.find_line(input, start)
+    }
+
+    /// Bytes to skip before a line can start (a pending CR's LF, a BOM, the
+    /// rest of an over-long line), or a line partly scanned before.
+    #[inline(never)]
+    fn parse_slow<'a>(&mut self, input: &'a [u8]) -> (usize, Parsed<'a>) {
         let mut start = 0;
         loop {
             let rest = &input[start..];
@@ -217,29 +272,55 @@ impl LineParser {
                     }
                 }
             }
-            return match memchr2(b'\n', b'\r', &rest[self.scanned..]) {
-                Some(found) => {
-                    let end = self.scanned + found;
-                    self.scanned = 0;
-                    self.after_cr = rest[end] == b'\r';
-                    let consumed = start + end + 1;
-                    if end > self.max_line_length {
-                        (consumed, Parsed::LineTooLong)
-                    } else {
-                        (consumed, Parsed::Line(Line::parse(&rest[..end])))
-                    }
-                }
-                None if rest.len() > self.max_line_length => {
-                    self.scanned = 0;
-                    self.discarding = true;
-                    (input.len(), Parsed::LineTooLong)
-                }
-                None => {
-                    self.scanned = rest.len();
-                    (start, Parsed::NeedMore)
-                }
-            };
+            return self.find_line(input, start);
         }
+    }
+
+    /// Looks for the end of the line that starts at `input[start..]`, whose
+    /// first `self.scanned` bytes are known to hold no line end.
+    #[inline(always)]
+    fn find_line<'a>(&mut self, input: &'a [u8], start: usize) -> (usize, Parsed<'a>) {
+        let rest = &input[start..];
+        match find_line_end(&rest[self.scanned..]) {
+            Some(found) => {
+                let end = self.scanned + found;
+                self.scanned = 0;
+                self.after_cr = rest[end] == b'\r';
+                let consumed = start + end + 1;
+                if end > self.max_line_length {
+                    (consumed, Parsed::LineTooLong)
+                } else {
+                    (consumed, Parsed::Line(Line::parse(&rest[..end])))
+                }
+            }
+            None if rest.len() > self.max_line_length => {
+                self.scanned = 0;
+                self.discarding = true;
+                (input.len(), Parsed::LineTooLong)
+            }
+            None => {
+                self.scanned = rest.len();
+                (start, Parsed::NeedMore)
+            }
+        }
+    }
+
+    /// Whether the next call's input starts inside a line whose bytes so far
+    /// hold no line end (and nothing else is pending): bytes without a line
+    /// end can then be appended with [`LineParser::scanned_more`] instead of
+    /// being parsed.
+    #[cfg(feature = "alloc")]
+    #[inline]
+    pub(crate) fn scanning_line(&self) -> Option<usize> {
+        (!self.bom_possible && !self.discarding && !self.after_cr).then_some(self.scanned)
+    }
+
+    /// `n` more bytes without a line end were appended to the partial line
+    /// (keeping it within the maximum line length): they need no scan.
+    #[cfg(feature = "alloc")]
+    #[inline]
+    pub(crate) fn scanned_more(&mut self, n: usize) {
+        self.scanned += n;
     }
 }
 
