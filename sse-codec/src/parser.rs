@@ -65,7 +65,7 @@ impl<'a> Line<'a> {
         // Most lines of real streams are `data:` lines: no need to look for
         // the colon (`data` holds none, so the first colon is this one).
         if let Some(value) = line.strip_prefix(b"data:") {
-            return Line::Data(value.strip_prefix(b" ").unwrap_or(value));
+            return Line::Data(field_value(value));
         }
         // Keep-alive comments are the next most common.
         if let Some(text) = line.strip_prefix(b":") {
@@ -74,16 +74,12 @@ impl<'a> Line<'a> {
         Line::parse_general(line)
     }
 
+    /// A line that is neither a comment nor a `data:` line.
     fn parse_general(line: &'a [u8]) -> Line<'a> {
         let (name, value) = match memchr(b':', line) {
             None if line.is_empty() => return Line::Empty,
-            Some(0) => return Line::Comment(&line[1..]),
             None => (line, &line[line.len()..]),
-            Some(colon) => {
-                let value = &line[colon + 1..];
-                let value = value.strip_prefix(b" ").unwrap_or(value);
-                (&line[..colon], value)
-            }
+            Some(colon) => (&line[..colon], field_value(&line[colon + 1..])),
         };
         match name {
             b"data" => Line::Data(value),
@@ -104,6 +100,13 @@ pub(crate) fn find_line_end(haystack: &[u8]) -> Option<usize> {
     } else {
         memchr2(b'\n', b'\r', haystack)
     }
+}
+
+/// The field value after the colon: "If value starts with a U+0020 SPACE
+/// character, remove it from value."
+#[inline(always)]
+fn field_value(after_colon: &[u8]) -> &[u8] {
+    after_colon.strip_prefix(b" ").unwrap_or(after_colon)
 }
 
 /// What [`LineParser::parse`] found.
