@@ -35,6 +35,7 @@ pub struct RawEvent<'a> {
 impl<'a> RawEvent<'a> {
     /// The event type: the last `event` field's value, or `message` when there
     /// was none (or it was empty).
+    #[inline]
     pub fn event_type(&self) -> &'a [u8] {
         if self.event_type.is_empty() {
             b"message"
@@ -44,12 +45,14 @@ impl<'a> RawEvent<'a> {
     }
 
     /// The data: the values of the block's `data` fields joined with LF.
+    #[inline]
     pub fn data(&self) -> &'a [u8] {
         self.data
     }
 
     /// The last event ID string when the event was dispatched (empty when no
     /// `id` was ever set, or it was reset).
+    #[inline]
     pub fn id(&self) -> &'a [u8] {
         self.id
     }
