@@ -15,8 +15,10 @@ pub struct BufferFull;
 /// for any other storage (a `heapless::Vec`, a static arena).
 pub trait Buffer {
     /// The bytes held.
+    #[inline]
     fn as_bytes(&self) -> &[u8];
     /// Empties the buffer.
+    #[inline]
     fn clear(&mut self);
     /// Appends all of `bytes`, or nothing and `Err(BufferFull)` when they do
     /// not fit.
@@ -24,6 +26,7 @@ pub trait Buffer {
     /// # Errors
     /// [`BufferFull`] when the buffer cannot hold `bytes` in addition to what
     /// it holds.
+    #[inline]
     fn try_extend(&mut self, bytes: &[u8]) -> Result<(), BufferFull>;
 }
 
@@ -56,14 +59,17 @@ impl<'a> SliceBuffer<'a> {
 }
 
 impl Buffer for SliceBuffer<'_> {
+    #[inline]
     fn as_bytes(&self) -> &[u8] {
         &self.memory[..self.len]
     }
 
+    #[inline]
     fn clear(&mut self) {
         self.len = 0;
     }
 
+    #[inline]
     fn try_extend(&mut self, bytes: &[u8]) -> Result<(), BufferFull> {
         let end = self.len.checked_add(bytes.len()).ok_or(BufferFull)?;
         let dest = self.memory.get_mut(self.len..end).ok_or(BufferFull)?;
@@ -75,14 +81,17 @@ impl Buffer for SliceBuffer<'_> {
 
 #[cfg(feature = "alloc")]
 impl Buffer for alloc::vec::Vec<u8> {
+    #[inline]
     fn as_bytes(&self) -> &[u8] {
         self
     }
 
+    #[inline]
     fn clear(&mut self) {
         alloc::vec::Vec::clear(self);
     }
 
+    #[inline]
     fn try_extend(&mut self, bytes: &[u8]) -> Result<(), BufferFull> {
         self.extend_from_slice(bytes);
         Ok(())

@@ -102,6 +102,50 @@ pub(crate) fn find_line_end(haystack: &[u8]) -> Option<usize> {
     }
 }
 
+/// [`find_line_end`] for a line that is probably short: a comment (a
+/// keep-alive), an `event`, `id` or `retry` line. Its first 16 bytes are
+/// checked two words at a time in registers, which costs less than a call to
+/// `memchr2`; a longer line goes on to `memchr2`. (Data lines, which may be
+/// long, go straight to `memchr2`.)
+#[inline(always)]
+fn find_short_line_end(haystack: &[u8]) -> Option<usize> {
+    if haystack.len() < SHORT_LINE {
+        return find_line_end(haystack);
+    }
+    let mut words = [0u64; SHORT_LINE / 8];
+    for (word, bytes) in words.iter_mut().zip(haystack.chunks_exact(8)) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(bytes);
+        *word = u64::from_le_bytes(w);
+    }
+    for (i, &word) in words.iter().enumerate() {
+        if let Some(at) = line_end_in_word(word) {
+            return Some(i * 8 + at);
+        }
+    }
+    memchr2(b'\n', b'\r', &haystack[SHORT_LINE..]).map(|i| SHORT_LINE + i)
+}
+
+/// How many bytes [`find_short_line_end`] checks in registers.
+const SHORT_LINE: usize = 16;
+
+/// The index of the first LF or CR byte among the eight bytes of `word`
+/// (read little-endian), if any.
+///
+/// A byte of `x = word ^ pattern` is zero exactly where `word` has the
+/// pattern's byte; `(x - 0x0101..) & !x & 0x8080..` sets the high bit of every
+/// zero byte of `x`, and may set it in a byte *above* a zero byte (a borrow)
+/// but never below one: the lowest set bit always marks the first match.
+#[inline(always)]
+fn line_end_in_word(word: u64) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let lf = word ^ (ONES * u64::from(b'\n'));
+    let cr = word ^ (ONES * u64::from(b'\r'));
+    let found = ((lf.wrapping_sub(ONES) & !lf) | (cr.wrapping_sub(ONES) & !cr)) & HIGHS;
+    (found != 0).then(|| found.trailing_zeros() as usize / 8)
+}
+
 /// The field value after the colon: "If value starts with a U+0020 SPACE
 /// character, remove it from value."
 #[inline(always)]
@@ -224,14 +268,20 @@ impl LineParser {
             }
             self.after_cr = false;
         }
-        // An empty line needs no search.
+        // An empty line needs no search, and a line that is not a data
+        // line is probably short.
         match input.get(start) {
             Some(&b'\n') => return (start + 1, Parsed::Line(Line::Empty)),
             Some(&b'\r') => {
                 self.after_cr = true;
                 return (start + 1, Parsed::Line(Line::Empty));
             }
-            _ => {}
+            Some(&b'd') | None => {}
+            Some(_) => {
+                if let Some(end) = find_short_line_end(&input[start..]) {
+                    return self.line_at(input, start, end);
+                }
+            }
         }
         self.find_line(input, start)
     }
@@ -288,13 +338,7 @@ impl LineParser {
             Some(found) => {
                 let end = self.scanned + found;
                 self.scanned = 0;
-                self.after_cr = rest[end] == b'\r';
-                let consumed = start + end + 1;
-                if end > self.max_line_length {
-                    (consumed, Parsed::LineTooLong)
-                } else {
-                    (consumed, Parsed::Line(Line::parse(&rest[..end])))
-                }
+                self.line_at(input, start, end)
             }
             None if rest.len() > self.max_line_length => {
                 self.scanned = 0;
@@ -305,6 +349,20 @@ impl LineParser {
                 self.scanned = rest.len();
                 (start, Parsed::NeedMore)
             }
+        }
+    }
+
+    /// The line `input[start..start + end]`, whose end (CR or LF) is at
+    /// `start + end`.
+    #[inline(always)]
+    fn line_at<'a>(&mut self, input: &'a [u8], start: usize, end: usize) -> (usize, Parsed<'a>) {
+        let rest = &input[start..];
+        self.after_cr = rest[end] == b'\r';
+        let consumed = start + end + 1;
+        if end > self.max_line_length {
+            (consumed, Parsed::LineTooLong)
+        } else {
+            (consumed, Parsed::Line(Line::parse(&rest[..end])))
         }
     }
 
@@ -329,7 +387,39 @@ impl LineParser {
 
 #[cfg(test)]
 mod tests {
-    use super::{Line, LineParser, Parsed};
+    use super::{find_line_end, find_short_line_end, Line, LineParser, Parsed};
+
+    /// Both searches agree with a plain walk for every length around the
+    /// word and 16-byte boundaries, every position of the line end, and
+    /// fillers one bit or one borrow away from CR and LF.
+    #[test]
+    fn line_end_searches_match_a_plain_walk() {
+        let fillers = [b'a', 0x0B, 0x0C, 0x09, 0x8A, 0x8D, 0x00, 0xFF, 0x0E, 0x01];
+        for len in 0..48 {
+            for &filler in &fillers {
+                let mut hay = [filler; 48];
+                let hay = &mut hay[..len];
+                assert_eq!(find_short_line_end(hay), None, "len {len} {filler:#x}");
+                assert_eq!(find_line_end(hay), None, "len {len} {filler:#x}");
+                for at in 0..len {
+                    for end in [b'\n', b'\r'] {
+                        hay[at] = end;
+                        // A later line end must not win.
+                        if at + 3 < len {
+                            hay[at + 3] = b'\n';
+                        }
+                        let want = hay.iter().position(|&b| b == b'\n' || b == b'\r');
+                        assert_eq!(find_short_line_end(hay), want, "len {len} at {at} {filler:#x}");
+                        assert_eq!(find_line_end(hay), want, "len {len} at {at} {filler:#x}");
+                        hay[at] = filler;
+                        if at + 3 < len {
+                            hay[at + 3] = filler;
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     /// Parses `input` fed as `input[..split]` then all of it, the way a
     /// caller re-presents unconsumed bytes, and returns what was found.
