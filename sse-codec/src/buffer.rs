@@ -15,10 +15,8 @@ pub struct BufferFull;
 /// for any other storage (a `heapless::Vec`, a static arena).
 pub trait Buffer {
     /// The bytes held.
-    #[inline]
     fn as_bytes(&self) -> &[u8];
     /// Empties the buffer.
-    #[inline]
     fn clear(&mut self);
     /// Appends all of `bytes`, or nothing and `Err(BufferFull)` when they do
     /// not fit.
@@ -26,7 +24,6 @@ pub trait Buffer {
     /// # Errors
     /// [`BufferFull`] when the buffer cannot hold `bytes` in addition to what
     /// it holds.
-    #[inline]
     fn try_extend(&mut self, bytes: &[u8]) -> Result<(), BufferFull>;
 }
 

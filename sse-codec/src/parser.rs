@@ -409,7 +409,11 @@ mod tests {
                             hay[at + 3] = b'\n';
                         }
                         let want = hay.iter().position(|&b| b == b'\n' || b == b'\r');
-                        assert_eq!(find_short_line_end(hay), want, "len {len} at {at} {filler:#x}");
+                        assert_eq!(
+                            find_short_line_end(hay),
+                            want,
+                            "len {len} at {at} {filler:#x}"
+                        );
                         assert_eq!(find_line_end(hay), want, "len {len} at {at} {filler:#x}");
                         hay[at] = filler;
                         if at + 3 < len {
