@@ -437,7 +437,12 @@ fn bench_decode(c: &mut Criterion) {
                     for _ in 0..n {
                         black_box(row(&case));
                     }
-                    println!("{id}: {:?} per pass", start.elapsed() / n.max(1) as u32);
+                    let (allocations, _) = count_allocations(|| black_box(row(&case)));
+                    println!(
+                        "{id}: {:?} per pass, {:.3} allocations per event",
+                        start.elapsed() / n.max(1) as u32,
+                        allocations as f64 / expected.events.max(1) as f64
+                    );
                     continue;
                 }
                 if let Some(t) = estimate(row, w, chunking, expected.len) {

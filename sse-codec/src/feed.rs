@@ -22,6 +22,12 @@ struct Engine<B> {
     carry_start: usize,
 }
 
+/// Carried values at least this long are handed over with the carry buffer
+/// instead of copied (see `Engine::take_carried`): below it, a copy costs
+/// less than a fresh carry buffer.
+#[cfg(feature = "bytes")]
+const HAND_OVER_MIN: usize = 4096;
+
 /// Where the input of a [`Step`] is.
 #[derive(Clone, Copy, Debug)]
 enum Source {
@@ -169,6 +175,22 @@ impl<B: crate::Buffer> Engine<B> {
         if !rest.is_empty() {
             self.carry.extend_from_slice(rest);
         }
+    }
+
+    /// `carry[range]` as `Bytes`, the data of an event dispatched from the
+    /// carried bytes. A long value whose carried bytes are all consumed
+    /// takes the carry buffer itself, with no second copy: a long line that
+    /// came in many chunks is copied once, into the carry, and no more (the
+    /// carry starts again with the same capacity).
+    #[cfg(feature = "bytes")]
+    fn take_carried(&mut self, range: core::ops::Range<usize>) -> bytes::Bytes {
+        if range.len() >= HAND_OVER_MIN && self.carry_start == self.carry.len() {
+            let capacity = self.carry.capacity();
+            let carry = core::mem::replace(&mut self.carry, Vec::with_capacity(capacity));
+            self.carry_start = 0;
+            return bytes::Bytes::from(carry).slice(range);
+        }
+        bytes::Bytes::copy_from_slice(&self.carry[range])
     }
 
     fn end_of_stream(&mut self) {
@@ -457,9 +479,9 @@ mod shared {
                 let pending = self.engine.raw.take_pending();
                 let data = match (pending, source) {
                     (Some((a, b)), Source::Chunk) => Some(self.chunk.slice(start + a..start + b)),
-                    (Some((a, b)), Source::Carry) => Some(Bytes::copy_from_slice(
-                        &self.engine.carry[start + a..start + b],
-                    )),
+                    (Some((a, b)), Source::Carry) => {
+                        Some(self.engine.take_carried(start + a..start + b))
+                    }
                     (None, _) => None,
                 };
                 let (event_type, data_buffer, id) = self.engine.raw.event_buffers_mut();

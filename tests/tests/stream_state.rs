@@ -132,3 +132,62 @@ fn bytes_decoder_shares_single_line_data_with_the_input() {
     assert_eq!(second.data(), "a\nb");
     assert_eq!(second.id(), "1");
 }
+
+/// Long lines that span chunks (the bytes decoder hands its carry buffer to
+/// such an event instead of copying it again): every API agrees for many
+/// chunk sizes, and events kept while later chunks are decoded keep their
+/// data.
+#[test]
+fn long_lines_spanning_chunks_decode_alike_and_stay_intact() {
+    use bytes::Bytes;
+    use sse_codec_tests::{adapter, Options};
+    let long = |n: usize, seed: u8| -> Vec<u8> {
+        (0..n).map(|i| b'a' + ((i + seed as usize) % 26) as u8).collect()
+    };
+    let (a, b, c) = (long(10_000, 0), long(4_096, 1), long(70_000, 2));
+    let mut input = Vec::new();
+    for (prefix, value, end) in [
+        (&b"data: "[..], &a, &b"\n\n"[..]),
+        (b"data: x\n\ndata:", &b, b"\r\n\r\n"),
+        (b"id: 7\ndata: ", &c, b"\r\r"),
+        (b"data: ", &a, b"\ndata: tail\n\n"),
+        (b"data: ", &b, b"\nretry: 5\n\ndata: y\n\n"),
+    ] {
+        input.extend_from_slice(prefix);
+        input.extend_from_slice(value);
+        input.extend_from_slice(end);
+    }
+    let text = |v: &[u8]| String::from_utf8(v.to_vec()).unwrap();
+    let want = [
+        text(&a),
+        "x".to_string(),
+        text(&b),
+        text(&c),
+        text(&a) + "\ntail",
+        text(&b),
+        "y".to_string(),
+    ];
+    let opts = Options {
+        comments: false,
+        max_line_length: 1 << 20,
+        max_event_size: 1 << 20,
+    };
+    for size in [1, 7, 100, 4095, 4096, 4097, 9_999, 10_007, 65_536, input.len()] {
+        let chunks: Vec<&[u8]> = input.chunks(size).collect();
+        let outputs = adapter::decode_chunks(&chunks, &opts);
+        assert_eq!(outputs.len(), want.len() + 1, "chunks of {size}");
+        let mut decoder = sse_codec::BytesDecoder::new();
+        let mut kept = Vec::new();
+        for chunk in &chunks {
+            for item in decoder.feed(Bytes::copy_from_slice(chunk)) {
+                if let OwnedItem::Event(event) = item.unwrap() {
+                    kept.push(event);
+                }
+            }
+        }
+        let data: Vec<&str> = kept.iter().map(Event::data).collect();
+        assert_eq!(data, want, "chunks of {size}");
+        assert_eq!(kept[3].id(), "7");
+        assert_eq!(decoder.last_event_id(), "7");
+    }
+}
