@@ -142,7 +142,9 @@ fn long_lines_spanning_chunks_decode_alike_and_stay_intact() {
     use bytes::Bytes;
     use sse_codec_tests::{adapter, Options};
     let long = |n: usize, seed: u8| -> Vec<u8> {
-        (0..n).map(|i| b'a' + ((i + seed as usize) % 26) as u8).collect()
+        (0..n)
+            .map(|i| b'a' + ((i + seed as usize) % 26) as u8)
+            .collect()
     };
     let (a, b, c) = (long(10_000, 0), long(4_096, 1), long(70_000, 2));
     let mut input = Vec::new();
@@ -172,7 +174,18 @@ fn long_lines_spanning_chunks_decode_alike_and_stay_intact() {
         max_line_length: 1 << 20,
         max_event_size: 1 << 20,
     };
-    for size in [1, 7, 100, 4095, 4096, 4097, 9_999, 10_007, 65_536, input.len()] {
+    for size in [
+        1,
+        7,
+        100,
+        4095,
+        4096,
+        4097,
+        9_999,
+        10_007,
+        65_536,
+        input.len(),
+    ] {
         let chunks: Vec<&[u8]> = input.chunks(size).collect();
         let outputs = adapter::decode_chunks(&chunks, &opts);
         assert_eq!(outputs.len(), want.len() + 1, "chunks of {size}");
