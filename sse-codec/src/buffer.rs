@@ -105,20 +105,18 @@ mod shared {
 
     /// A buffer that, when its whole content is one value taken from the
     /// current input chunk, holds a slice of that chunk instead of a copy.
-    /// The largest capacity hint: one event's size must not set how much
-    /// every later event allocates.
-    const COPY_HINT_MAX: usize = 16 * 1024;
-
+    /// Copied values are assembled in a `BytesMut` and split off it when an
+    /// event takes them, so that the next values go on in the same
+    /// allocation, which is reclaimed once the events that share it are
+    /// dropped: copying costs no allocation per event.
     #[derive(Debug, Default)]
     pub(crate) struct SharedBuffer {
         /// The input chunk the decoder is reading from.
         source: Bytes,
         value: Value,
-        /// The length of the last value that had to be copied (at most
-        /// `COPY_HINT_MAX`): the capacity to start the next copy with, so
-        /// that assembling a value of many lines allocates once, not once per
-        /// doubling.
-        copied_len: usize,
+        /// Room for the next copied value: what is left of the allocation
+        /// the last copied values were split from.
+        spare: BytesMut,
     }
 
     #[derive(Debug, Default)]
@@ -129,6 +127,9 @@ mod shared {
         Owned(BytesMut),
     }
 
+    /// The most room reserved ahead for copied values.
+    const ROOM_MAX: usize = 4096;
+
     impl SharedBuffer {
         #[inline]
         pub(crate) fn set_source(&mut self, source: &Bytes) {
@@ -136,14 +137,15 @@ mod shared {
         }
 
         /// The content as `Bytes`, without copying when it is shared; an
-        /// owned content is frozen (once) so that later calls are cheap too.
+        /// owned content is split off (once) so that later calls are cheap too.
         #[inline]
         pub(crate) fn share(&mut self) -> Bytes {
             match &mut self.value {
                 Value::Empty => Bytes::new(),
                 Value::Shared(bytes) => bytes.clone(),
                 Value::Owned(owned) => {
-                    let bytes = core::mem::take(owned).freeze();
+                    let bytes = owned.split().freeze();
+                    self.spare = core::mem::take(owned);
                     self.value = Value::Shared(bytes.clone());
                     bytes
                 }
@@ -156,9 +158,10 @@ mod shared {
             match core::mem::take(&mut self.value) {
                 Value::Empty => Bytes::new(),
                 Value::Shared(bytes) => bytes,
-                Value::Owned(owned) => {
-                    self.copied_len = owned.len().min(COPY_HINT_MAX);
-                    owned.freeze()
+                Value::Owned(mut owned) => {
+                    let bytes = owned.split().freeze();
+                    self.spare = owned;
+                    bytes
                 }
             }
         }
@@ -170,6 +173,19 @@ mod shared {
             let start = (bytes.as_ptr() as usize).checked_sub(source)?;
             let end = start.checked_add(bytes.len())?;
             (end <= self.source.len()).then(|| self.source.slice(start..end))
+        }
+
+        /// An empty `BytesMut` with room for `len` bytes: the spare room,
+        /// reclaimed if the events split from it are gone, or a new
+        /// allocation with some room ahead.
+        #[inline]
+        fn room_for(&mut self, len: usize) -> BytesMut {
+            let mut owned = core::mem::take(&mut self.spare);
+            owned.clear();
+            if owned.capacity() < len && !owned.try_reclaim(len) {
+                owned.reserve(len.max(len.saturating_mul(8).min(ROOM_MAX)));
+            }
+            owned
         }
     }
 
@@ -203,21 +219,25 @@ mod shared {
             };
             if empty {
                 if let Some(slice) = self.slice_of_source(bytes) {
-                    self.value = Value::Shared(slice);
+                    if let Value::Owned(room) =
+                        core::mem::replace(&mut self.value, Value::Shared(slice))
+                    {
+                        self.spare = room;
+                    }
                     return Ok(());
                 }
             }
             match &mut self.value {
                 Value::Owned(owned) => owned.extend_from_slice(bytes),
                 Value::Empty => {
-                    let mut owned = BytesMut::with_capacity(bytes.len().max(self.copied_len));
+                    let mut owned = self.room_for(bytes.len());
                     owned.extend_from_slice(bytes);
                     self.value = Value::Owned(owned);
                 }
                 Value::Shared(shared) => {
-                    let mut owned =
-                        BytesMut::with_capacity((shared.len() + bytes.len()).max(self.copied_len));
-                    owned.extend_from_slice(shared);
+                    let shared = shared.clone();
+                    let mut owned = self.room_for(shared.len() + bytes.len());
+                    owned.extend_from_slice(&shared);
                     owned.extend_from_slice(bytes);
                     self.value = Value::Owned(owned);
                 }

@@ -15,18 +15,39 @@ use crate::event::OwnedItem;
 /// chunks. Complete lines are parsed straight from the chunk; only a line
 /// that spans chunks is copied, once.
 #[derive(Debug)]
-struct Engine<B> {
+struct Engine<B, C = Vec<u8>> {
     raw: RawDecoder<B>,
     /// Unconsumed input from earlier chunks: `carry[carry_start..]`.
-    carry: Vec<u8>,
+    carry: C,
     carry_start: usize,
 }
 
-/// Carried values at least this long are handed over with the carry buffer
-/// instead of copied (see `Engine::take_carried`): below it, a copy costs
-/// less than a fresh carry buffer.
-#[cfg(feature = "bytes")]
-const HAND_OVER_MIN: usize = 4096;
+/// The storage of carried bytes: a `Vec`, or for [`BytesDecoder`] a
+/// `BytesMut`, whose bytes can become `Bytes` without a copy.
+trait Carry: core::ops::Deref<Target = [u8]> + Default {
+    /// Appends `bytes`; `max_line_length` bounds any room reserved ahead.
+    fn append(&mut self, bytes: &[u8], max_line_length: usize);
+    fn clear(&mut self);
+    /// Drops the first `n` bytes.
+    fn drop_front(&mut self, n: usize);
+}
+
+impl Carry for Vec<u8> {
+    #[inline]
+    fn append(&mut self, bytes: &[u8], _: usize) {
+        self.extend_from_slice(bytes);
+    }
+
+    #[inline]
+    fn clear(&mut self) {
+        Vec::clear(self);
+    }
+
+    #[inline]
+    fn drop_front(&mut self, n: usize) {
+        self.drain(..n);
+    }
+}
 
 /// Where the input of a [`Step`] is.
 #[derive(Clone, Copy, Debug)]
@@ -35,15 +56,21 @@ enum Source {
     Chunk,
 }
 
-impl<B: crate::Buffer> Engine<B> {
+impl<B: crate::Buffer, C: Carry> Engine<B, C> {
     fn new(mut raw: RawDecoder<B>) -> Self {
         // `Vec<u8>` and `SharedBuffer` grow: never full.
         raw.set_lazy();
         Engine {
             raw,
-            carry: Vec::new(),
+            carry: C::default(),
             carry_start: 0,
         }
+    }
+
+    #[inline]
+    fn append(&mut self, bytes: &[u8]) {
+        let max = self.raw.parser().max_line_length();
+        self.carry.append(bytes, max);
     }
 
     /// The next step, from the carried bytes first and then from
@@ -64,7 +91,7 @@ impl<B: crate::Buffer> Engine<B> {
             let (used, step) = self.raw.step(&chunk[start..]);
             *pos += used;
             if step == Step::NeedMore {
-                self.carry.extend_from_slice(&chunk[*pos..]);
+                self.append(&chunk[*pos..]);
                 *pos = chunk.len();
                 return None;
             }
@@ -79,7 +106,7 @@ impl<B: crate::Buffer> Engine<B> {
             && self.carry.len() + rest.len() <= self.raw.parser().max_line_length()
             && self.raw.parser().scanning_line() == Some(self.carry.len() - self.carry_start)
         {
-            self.carry.extend_from_slice(rest);
+            self.append(rest);
             self.raw.parser_mut().scanned_more(rest.len());
             *pos = chunk.len();
             return None;
@@ -107,7 +134,7 @@ impl<B: crate::Buffer> Engine<B> {
                 // common case for small chunks). If the parser already
                 // scanned every carried byte, it need not see these ones.
                 if self.raw.parser().scanning_line() == Some(carried) {
-                    self.carry.extend_from_slice(rest);
+                    self.append(rest);
                     self.raw.parser_mut().scanned_more(rest.len());
                     *pos = chunk.len();
                     return None;
@@ -132,7 +159,7 @@ impl<B: crate::Buffer> Engine<B> {
             }
             let room = max.saturating_add(2).saturating_sub(carried).max(1);
             let take = through_line_end.min(room);
-            self.carry.extend_from_slice(&rest[..take]);
+            self.append(&rest[..take]);
             *pos += take;
             let start = self.carry_start;
             let (used, step) = self.raw.step(&self.carry[start..]);
@@ -141,7 +168,7 @@ impl<B: crate::Buffer> Engine<B> {
                 return Some((step, Source::Carry, start));
             }
             if self.carry_start > 0 {
-                self.carry.drain(..self.carry_start);
+                self.carry.drop_front(self.carry_start);
                 self.carry_start = 0;
             }
             if *pos == chunk.len() {
@@ -173,24 +200,8 @@ impl<B: crate::Buffer> Engine<B> {
     #[inline]
     fn stash(&mut self, rest: &[u8]) {
         if !rest.is_empty() {
-            self.carry.extend_from_slice(rest);
+            self.append(rest);
         }
-    }
-
-    /// `carry[range]` as `Bytes`, the data of an event dispatched from the
-    /// carried bytes. A long value whose carried bytes are all consumed
-    /// takes the carry buffer itself, with no second copy: a long line that
-    /// came in many chunks is copied once, into the carry, and no more (the
-    /// carry starts again with the same capacity).
-    #[cfg(feature = "bytes")]
-    fn take_carried(&mut self, range: core::ops::Range<usize>) -> bytes::Bytes {
-        if range.len() >= HAND_OVER_MIN && self.carry_start == self.carry.len() {
-            let capacity = self.carry.capacity();
-            let carry = core::mem::replace(&mut self.carry, Vec::with_capacity(capacity));
-            self.carry_start = 0;
-            return bytes::Bytes::from(carry).slice(range);
-        }
-        bytes::Bytes::copy_from_slice(&self.carry[range])
     }
 
     fn end_of_stream(&mut self) {
@@ -355,13 +366,56 @@ pub use self::shared::{BytesDecoder, BytesFeed};
 
 #[cfg(feature = "bytes")]
 mod shared {
-    use super::{Engine, Source};
+    use super::{Carry, Engine, Source};
     use crate::buffer::SharedBuffer;
     use crate::decoder::{Buffers, Builder, Step};
     use crate::error::Error;
     use crate::event::{Event, OwnedItem};
     use alloc::string::String;
-    use bytes::Bytes;
+    use bytes::{Bytes, BytesMut};
+
+    /// Room reserved when the carry buffer must grow (bounded by the line
+    /// limit): the lines that span chunks then share one buffer, and each is
+    /// handed out as `Bytes` without a copy or an allocation of its own.
+    const CARRY_ROOM: usize = 4096;
+
+    impl Carry for BytesMut {
+        #[inline]
+        fn append(&mut self, bytes: &[u8], max_line_length: usize) {
+            // Reuse the buffer once the events that share it are gone;
+            // otherwise start a new one with some room.
+            if self.capacity() - self.len() < bytes.len() && !self.try_reclaim(bytes.len()) {
+                let room = CARRY_ROOM.min(max_line_length.saturating_add(3));
+                self.reserve(bytes.len().max(room));
+            }
+            self.extend_from_slice(bytes);
+        }
+
+        #[inline]
+        fn clear(&mut self) {
+            BytesMut::clear(self);
+        }
+
+        #[inline]
+        fn drop_front(&mut self, n: usize) {
+            bytes::Buf::advance(self, n);
+        }
+    }
+
+    impl Engine<SharedBuffer, BytesMut> {
+        /// `carry[range]` as `Bytes`: the data of an event dispatched from
+        /// carried bytes. When the dispatch consumed every carried byte (the
+        /// usual case), the carried bytes are split off and shared, not
+        /// copied; the carry goes on in the rest of its buffer.
+        #[inline]
+        fn take_carried(&mut self, range: core::ops::Range<usize>) -> Bytes {
+            if self.carry_start == self.carry.len() {
+                self.carry_start = 0;
+                return self.carry.split().freeze().slice(range);
+            }
+            Bytes::copy_from_slice(&self.carry[range])
+        }
+    }
 
     /// A [`Decoder`](crate::Decoder) for input in [`Bytes`] chunks whose
     /// events share the input: a value that lies within one chunk is a slice
@@ -381,7 +435,7 @@ mod shared {
     /// ```
     #[derive(Debug)]
     pub struct BytesDecoder {
-        engine: Engine<SharedBuffer>,
+        engine: Engine<SharedBuffer, BytesMut>,
     }
 
     impl Default for BytesDecoder {
@@ -450,7 +504,7 @@ mod shared {
     /// The items of one chunk fed to a [`BytesDecoder`].
     #[derive(Debug)]
     pub struct BytesFeed<'a> {
-        engine: &'a mut Engine<SharedBuffer>,
+        engine: &'a mut Engine<SharedBuffer, BytesMut>,
         chunk: Bytes,
         pos: usize,
         /// Whether the buffers know `chunk` as their source yet (they need to

@@ -333,3 +333,48 @@ fn tiny_events_one_byte_at_a_time_through_bytes_decoder() {
     assert_eq!(events, 100_000);
     assert_eq!(decoder.last_event_id(), "12");
 }
+
+#[test]
+fn bytes_decoder_allocates_nothing_per_event_once_warm() {
+    // Values copied because they span chunks (the carry) or are assembled
+    // from several lines (multi-line data, `id`, `event`) share a reused
+    // allocation: events dropped as they come cost no allocation.
+    let opts = options(1024, 1 << 20);
+    let mut stream = Vec::new();
+    for n in 0..20_000 {
+        if n % 2 == 0 {
+            stream
+                .extend_from_slice(b"data: {\"choices\":[{\"delta\":{\"content\":\"word\"}}]}\n\n");
+        } else {
+            let event = format!("event: update\nid: {n}\ndata: line one\ndata: line two\r\n\r\n");
+            stream.extend_from_slice(event.as_bytes());
+        }
+    }
+    let stream = bytes::Bytes::from(stream);
+    for chunk_size in [7, 100, 4096] {
+        let mut decoder: BytesDecoder = builder(&opts).build_bytes();
+        let mut events = 0;
+        let mut warm = None;
+        let mut start = 0;
+        while start < stream.len() {
+            let end = (start + chunk_size).min(stream.len());
+            for item in decoder.feed(stream.slice(start..end)) {
+                if let Ok(OwnedItem::Event(event)) = item {
+                    assert!(event.data().starts_with(['{', 'l']));
+                    events += 1;
+                }
+            }
+            start = end;
+            if warm.is_none() && events >= 1_000 {
+                warm = Some((allocation_count(), events));
+            }
+        }
+        let (before, at) = warm.expect("warmed up");
+        let per_event = (allocation_count() - before) as f64 / (events - at) as f64;
+        assert_eq!(events, 20_000);
+        assert!(
+            per_event < 0.001,
+            "{per_event} allocations per event in {chunk_size}-byte chunks"
+        );
+    }
+}
