@@ -422,6 +422,14 @@ mod shared {
     /// of it, not a copy, so an event with single-line data costs no
     /// allocation.
     ///
+    /// Values that must be copied (a line that spans chunks, data of several
+    /// lines) are assembled in buffers that events then share, split off per
+    /// event and reused once those events are dropped: once warm, decoding
+    /// allocates nothing per event however the input is chunked. As with
+    /// any `Bytes` slice, an event that is kept keeps its whole underlying
+    /// buffer alive (the input chunk, or a shared buffer of at most a few
+    /// KiB beyond the value).
+    ///
     /// ```
     /// use bytes::Bytes;
     /// use sse_codec::{BytesDecoder, OwnedItem};
