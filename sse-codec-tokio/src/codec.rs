@@ -54,6 +54,10 @@ pub struct SseCodec {
     items: VecDeque<Result<OwnedItem, sse_codec::Error>>,
     /// Bytes at the front of the read buffer known to hold no line end.
     scanned: usize,
+    /// Bytes of the current, unterminated line already handed to the
+    /// decoder (because the line went over the limit within the read
+    /// buffer): the line's length is these plus the read buffer's.
+    handed: usize,
     encoder: StreamEncoder,
 }
 
@@ -77,6 +81,7 @@ impl SseCodec {
             decoder,
             items: VecDeque::new(),
             scanned: 0,
+            handed: 0,
             encoder: StreamEncoder::new(),
         }
     }
@@ -110,8 +115,14 @@ impl Decoder for SseCodec {
             // in one `Bytes` and is sliced, not copied; an unterminated line
             // waits in `src` (scanned once) unless it is already over the limit.
             let end = match memrchr2(b'\n', b'\r', &src[self.scanned..]) {
-                Some(last) => self.scanned + last + 1,
-                None if src.len() > self.max_line_length => src.len(),
+                Some(last) => {
+                    self.handed = 0;
+                    self.scanned + last + 1
+                }
+                None if !src.is_empty() && self.handed + src.len() > self.max_line_length => {
+                    self.handed = self.handed.saturating_add(src.len());
+                    src.len()
+                }
                 None => {
                     self.scanned = src.len();
                     return Ok(None);
@@ -128,11 +139,16 @@ impl Decoder for SseCodec {
             return Ok(Some(item));
         }
         // What is left is an unterminated line: "any pending data must be
-        // discarded".
-        src.clear();
+        // discarded". The decoder sees it first, to judge it against the
+        // line limit as it would have had the line come in one piece.
+        if !src.is_empty() {
+            let rest = src.split().freeze();
+            self.items.extend(self.decoder.feed(rest));
+        }
         self.scanned = 0;
+        self.handed = 0;
         self.decoder.end_of_stream();
-        Ok(None)
+        Ok(self.items.pop_front())
     }
 }
 

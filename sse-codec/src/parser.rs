@@ -394,9 +394,11 @@ mod tests {
     /// fillers one bit or one borrow away from CR and LF.
     #[test]
     fn line_end_searches_match_a_plain_walk() {
-        let fillers = [b'a', 0x0B, 0x0C, 0x09, 0x8A, 0x8D, 0x00, 0xFF, 0x0E, 0x01];
-        for len in 0..48 {
-            for &filler in &fillers {
+        let all = [b'a', 0x0B, 0x0C, 0x09, 0x8A, 0x8D, 0x00, 0xFF, 0x0E, 0x01];
+        // Miri runs a sample: all of it would take minutes.
+        let fillers: &[u8] = if cfg!(miri) { &all[..3] } else { &all };
+        for len in 0..if cfg!(miri) { 20 } else { 48 } {
+            for &filler in fillers {
                 let mut hay = [filler; 48];
                 let hay = &mut hay[..len];
                 assert_eq!(find_short_line_end(hay), None, "len {len} {filler:#x}");

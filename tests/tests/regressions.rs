@@ -36,3 +36,30 @@ fn partial_bom_tail_over_a_tiny_line_limit_reports_nothing() {
         [Output::LineTooLong]
     );
 }
+
+/// Found by `tokio_codec` (`fuzz/seeds/tokio_codec/regression-bom-then-long-line-over-reads`):
+/// `SseCodec` keeps an unterminated line in its read buffer until the buffer
+/// alone is over the line limit, then hands it to the decoder. When a BOM
+/// made the buffer look longer than the line (the decoder drops the BOM),
+/// the rest of the line waited in the buffer again, measured from zero, and
+/// the stream ended before it was judged: the codec reported nothing where
+/// the decoder reports `LineTooLong`. The codec now counts the bytes of the
+/// line it already handed over, and hands the decoder what is left at the
+/// end of input before discarding it.
+#[test]
+fn codec_judges_a_long_line_split_after_a_bom_like_the_decoder() {
+    use sse_codec_tests::fuzz_checks::check_tokio_codec;
+    // The first byte (0xEF) gives the fuzz checks a 21-byte line limit.
+    let mut data = b"\xEF\xBB\xBFdata: ".to_vec();
+    data.extend_from_slice(&[b'a'; 14]); // 23 bytes with the BOM, a 20-byte line
+    let first = data.len();
+    data.extend_from_slice(&[b'a'; 10]); // now a 30-byte line, never ended
+    check_tokio_codec(&data, &[first]);
+    // The same stream with the line ended later, and the reads the fuzzer cut.
+    let mut ended = data.clone();
+    ended.extend_from_slice(b"\n\ndata: ok\n\n");
+    check_tokio_codec(&ended, &[first, first + 3, ended.len() - 5]);
+    let fuzzed = b"\xEF\xBB\xBF\xEF\xBB\xBFdata:\x00\xEF\xBB\xBF\xEF\xBB\xBFda\x00\xEF\xBB\xBF\
+        \xEF\xBB\xBFdata:\x00\xEF\xBB\xBF\xEF\xBB\xBFda";
+    check_tokio_codec(fuzzed, &[1, 2, 22, 36]);
+}
