@@ -454,7 +454,6 @@ impl<B: Buffer> RawDecoder<B> {
     }
 
     /// "Dispatch the event", the part that runs at every empty line.
-    #[inline]
     fn end_of_block(&mut self) -> Outcome<'static> {
         // 1. "Set the last event ID string of the event source to the value of
         // the last event ID buffer." (Even if no event is dispatched.)
@@ -482,7 +481,6 @@ impl<B: Buffer> RawDecoder<B> {
         Outcome::Error(error)
     }
 
-    #[inline]
     fn clear_event(&mut self) {
         self.data.clear();
         self.pending = None;

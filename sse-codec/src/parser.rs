@@ -276,14 +276,9 @@ impl LineParser {
                 self.after_cr = true;
                 return (start + 1, Parsed::Line(Line::Empty));
             }
-            Some(&b'd') | None => {}
-            Some(_) => {
-                if let Some(end) = find_short_line_end(&input[start..]) {
-                    return self.line_at(input, start, end);
-                }
-            }
+            Some(&b'd') | None => self.find_line(input, start, false),
+            Some(_) => self.find_line(input, start, true),
         }
-        self.find_line(input, start)
     }
 
     /// Bytes to skip before a line can start (a pending CR's LF, a BOM, the
@@ -325,16 +320,23 @@ impl LineParser {
                     }
                 }
             }
-            return self.find_line(input, start);
+            return self.find_line(input, start, false);
         }
     }
 
     /// Looks for the end of the line that starts at `input[start..]`, whose
-    /// first `self.scanned` bytes are known to hold no line end.
+    /// first `self.scanned` bytes are known to hold no line end; `short`:
+    /// the line is probably short (see [`find_short_line_end`]).
     #[inline(always)]
-    fn find_line<'a>(&mut self, input: &'a [u8], start: usize) -> (usize, Parsed<'a>) {
+    fn find_line<'a>(&mut self, input: &'a [u8], start: usize, short: bool) -> (usize, Parsed<'a>) {
         let rest = &input[start..];
-        match find_line_end(&rest[self.scanned..]) {
+        let unscanned = &rest[self.scanned..];
+        let found = if short {
+            find_short_line_end(unscanned)
+        } else {
+            find_line_end(unscanned)
+        };
+        match found {
             Some(found) => {
                 let end = self.scanned + found;
                 self.scanned = 0;
