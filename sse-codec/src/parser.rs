@@ -271,10 +271,10 @@ impl LineParser {
         // An empty line needs no search, and a line that is not a data
         // line is probably short.
         match input.get(start) {
-            Some(&b'\n') => return (start + 1, Parsed::Line(Line::Empty)),
+            Some(&b'\n') => (start + 1, Parsed::Line(Line::Empty)),
             Some(&b'\r') => {
                 self.after_cr = true;
-                return (start + 1, Parsed::Line(Line::Empty));
+                (start + 1, Parsed::Line(Line::Empty))
             }
             Some(&b'd') | None => self.find_line(input, start, false),
             Some(_) => self.find_line(input, start, true),
