@@ -24,8 +24,8 @@ use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 use futures_core::Stream;
 use sse_codec_benches::{
-    count_allocations, record, reset_record, Chunking, CountingAllocator, Expected, Workload,
-    WORKLOADS,
+    count_allocations, print_allocations, record, record_allocations, reset_record, Chunking,
+    CountingAllocator, Expected, Workload, WORKLOADS,
 };
 
 #[global_allocator]
@@ -466,24 +466,20 @@ fn bench_decode(c: &mut Criterion) {
                 }
                 let (n, _) = count_allocations(|| black_box(row(&case)));
                 let per_event = n as f64 / expected.events.max(1) as f64;
-                record(
+                record_allocations(
                     SIDE,
-                    &format!("{group_name}\t{name}\tallocs_per_event\t{per_event:.4}"),
+                    &group_name,
+                    name,
+                    per_event,
+                    expected.events,
+                    &mut allocs,
                 );
-                record(
-                    SIDE,
-                    &format!("{group_name}\t{name}\tevents\t{}", expected.events),
-                );
-                allocs.push((id.clone(), per_event));
                 group.bench_function(name, |b| b.iter(|| black_box(row(&case))));
             }
             group.finish();
         }
     }
-    println!("\nAllocations per event (one untimed pass under a counting allocator):");
-    for (id, per_event) in allocs {
-        println!("  {id:<48} {per_event:>10.3}");
-    }
+    print_allocations(&allocs);
 }
 
 criterion_group! {

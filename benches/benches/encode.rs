@@ -18,8 +18,8 @@ use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throug
 use futures_core::Stream;
 use sse_codec::{EventRef, Frame};
 use sse_codec_benches::{
-    big_lines, cli_filter, count_allocations, llm_tokens, multiline_lines, record, reset_record,
-    CountingAllocator,
+    big_lines, cli_filter, count_allocations, llm_tokens, multiline_lines, print_allocations,
+    record, record_allocations, reset_record, CountingAllocator,
 };
 
 #[global_allocator]
@@ -270,20 +270,12 @@ fn bench_encode(c: &mut Criterion) {
             }
             let (n, _) = count_allocations(|| black_box(row(&case)));
             let per_event = n as f64 / events as f64;
-            record(
-                SIDE,
-                &format!("{group_name}\t{name}\tallocs_per_event\t{per_event:.4}"),
-            );
-            record(SIDE, &format!("{group_name}\t{name}\tevents\t{events}"));
-            allocs.push((id, per_event));
+            record_allocations(SIDE, &group_name, name, per_event, events, &mut allocs);
             group.bench_function(name, |b| b.iter(|| black_box(row(&case))));
         }
         group.finish();
     }
-    println!("\nAllocations per event (one untimed pass under a counting allocator):");
-    for (id, per_event) in allocs {
-        println!("  {id:<48} {per_event:>10.3}");
-    }
+    print_allocations(&allocs);
 }
 
 criterion_group! {

@@ -357,6 +357,32 @@ pub fn record(file: &str, line: &str) {
     }
 }
 
+/// Records a row's allocations per event and event count in the side
+/// results, and keeps them for [`print_allocations`].
+pub fn record_allocations(
+    file: &str,
+    group: &str,
+    row: &str,
+    per_event: f64,
+    events: u64,
+    kept: &mut Vec<(String, f64)>,
+) {
+    record(
+        file,
+        &format!("{group}\t{row}\tallocs_per_event\t{per_event:.4}"),
+    );
+    record(file, &format!("{group}\t{row}\tevents\t{events}"));
+    kept.push((format!("{group}/{row}"), per_event));
+}
+
+/// Prints the allocations per event kept by [`record_allocations`].
+pub fn print_allocations(kept: &[(String, f64)]) {
+    println!("\nAllocations per event (one untimed pass under a counting allocator):");
+    for (id, per_event) in kept {
+        println!("  {id:<48} {per_event:>10.3}");
+    }
+}
+
 /// Starts a fresh side-results file.
 pub fn reset_record(file: &str) {
     let dir = criterion_dir();
