@@ -227,21 +227,26 @@ mod shared {
                     return Ok(());
                 }
             }
-            match &mut self.value {
-                Value::Owned(owned) => owned.extend_from_slice(bytes),
+            // A shared value moves out (no reference-count round trip) and
+            // is copied in front of the new bytes.
+            let owned = match core::mem::take(&mut self.value) {
+                Value::Owned(mut owned) => {
+                    owned.extend_from_slice(bytes);
+                    owned
+                }
                 Value::Empty => {
                     let mut owned = self.room_for(bytes.len());
                     owned.extend_from_slice(bytes);
-                    self.value = Value::Owned(owned);
+                    owned
                 }
                 Value::Shared(shared) => {
-                    let shared = shared.clone();
                     let mut owned = self.room_for(shared.len() + bytes.len());
                     owned.extend_from_slice(&shared);
                     owned.extend_from_slice(bytes);
-                    self.value = Value::Owned(owned);
+                    owned
                 }
-            }
+            };
+            self.value = Value::Owned(owned);
             Ok(())
         }
     }
