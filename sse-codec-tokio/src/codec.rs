@@ -1,7 +1,6 @@
 //! `tokio_util::codec` support: [`SseCodec`].
 
 use std::borrow::Cow;
-use std::collections::VecDeque;
 use std::io;
 
 use bytes::BytesMut;
@@ -51,7 +50,6 @@ use crate::Error;
 pub struct SseCodec {
     decoder: BytesDecoder,
     max_line_length: usize,
-    items: VecDeque<Result<OwnedItem, sse_codec::Error>>,
     /// Bytes at the front of the read buffer known to hold no line end.
     scanned: usize,
     /// Bytes of the current, unterminated line already handed to the
@@ -79,7 +77,6 @@ impl SseCodec {
         SseCodec {
             max_line_length: decoder.max_line_length(),
             decoder,
-            items: VecDeque::new(),
             scanned: 0,
             handed: 0,
             encoder: StreamEncoder::new(),
@@ -108,7 +105,8 @@ impl Decoder for SseCodec {
 
     fn decode(&mut self, src: &mut BytesMut) -> io::Result<Option<Self::Item>> {
         loop {
-            if let Some(item) = self.items.pop_front() {
+            // The items of the lines handed over last, one per call.
+            if let Some(item) = self.decoder.next_item() {
                 return Ok(Some(item));
             }
             // Hand the decoder complete lines only, so that every value lies
@@ -130,7 +128,7 @@ impl Decoder for SseCodec {
             };
             let lines = src.split_to(end).freeze();
             self.scanned = src.len();
-            self.items.extend(self.decoder.feed(lines));
+            self.decoder.push(lines);
         }
     }
 
@@ -142,13 +140,15 @@ impl Decoder for SseCodec {
         // discarded". The decoder sees it first, to judge it against the
         // line limit as it would have had the line come in one piece.
         if !src.is_empty() {
-            let rest = src.split().freeze();
-            self.items.extend(self.decoder.feed(rest));
+            self.decoder.push(src.split().freeze());
+        }
+        if let Some(item) = self.decoder.next_item() {
+            return Ok(Some(item));
         }
         self.scanned = 0;
         self.handed = 0;
         self.decoder.end_of_stream();
-        Ok(self.items.pop_front())
+        Ok(None)
     }
 }
 

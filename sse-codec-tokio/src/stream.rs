@@ -1,7 +1,6 @@
 //! [`EventStream`]: events from a `Stream` of byte chunks.
 
 use std::borrow::Cow;
-use std::collections::VecDeque;
 use std::fmt;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
@@ -80,7 +79,6 @@ impl<E: std::error::Error + 'static> std::error::Error for EventStreamError<E> {
 pub struct EventStream<S> {
     source: S,
     decoder: BytesDecoder,
-    items: VecDeque<Result<OwnedItem, sse_codec::Error>>,
     ended: bool,
 }
 
@@ -101,7 +99,6 @@ impl<S> EventStream<S> {
         EventStream {
             source,
             decoder,
-            items: VecDeque::new(),
             ended: false,
         }
     }
@@ -137,7 +134,9 @@ where
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
         loop {
-            if let Some(item) = this.items.pop_front() {
+            // The items of the last chunk, one per poll, straight from the
+            // decoder.
+            if let Some(item) = this.decoder.next_item() {
                 return Poll::Ready(Some(item.map_err(EventStreamError::Limit)));
             }
             if this.ended {
@@ -146,7 +145,7 @@ where
             match ready!(Pin::new(&mut this.source).poll_next(cx)) {
                 Some(Ok(mut chunk)) => {
                     let bytes = chunk.copy_to_bytes(chunk.remaining());
-                    this.items.extend(this.decoder.feed(bytes));
+                    this.decoder.push(bytes);
                 }
                 Some(Err(error)) => return Poll::Ready(Some(Err(EventStreamError::Source(error)))),
                 None => {

@@ -249,6 +249,45 @@ async fn event_stream_source_errors_are_reported_and_do_not_end_it() {
     ));
 }
 
+#[tokio::test]
+async fn event_stream_last_event_id_is_that_of_the_last_event_handed_out() {
+    // Both events arrive in one chunk: what to send as `Last-Event-ID`
+    // after taking the first is the first's ID, or a reconnection would
+    // skip the second.
+    let source = Iter(
+        vec![Ok::<_, io::Error>(Bytes::from(
+            "id: 1\ndata: a\n\nid: 2\ndata: b\n\n",
+        ))]
+        .into_iter(),
+    );
+    let mut events = EventStream::new(source);
+    let Some(Ok(OwnedItem::Event(first))) = next(&mut events).await else {
+        panic!("an event")
+    };
+    assert_eq!((first.id(), &*events.last_event_id()), ("1", "1"));
+    let (_, decoder) = events.into_parts();
+    assert_eq!(decoder.last_event_id(), "1");
+    assert!(
+        decoder.is_mid_event(),
+        "the second event is not decoded yet"
+    );
+}
+
+#[test]
+fn codec_last_event_id_is_that_of_the_last_event_handed_out() {
+    let mut codec = SseCodec::new();
+    let mut src = BytesMut::from(&b"id: 1\ndata: a\n\nid: 2\ndata: b\n\n"[..]);
+    let Some(Ok(OwnedItem::Event(first))) = codec.decode(&mut src).unwrap() else {
+        panic!("an event")
+    };
+    assert_eq!((first.id(), &*codec.last_event_id()), ("1", "1"));
+    let Some(Ok(OwnedItem::Event(second))) = codec.decode(&mut src).unwrap() else {
+        panic!("an event")
+    };
+    assert_eq!((second.id(), &*codec.last_event_id()), ("2", "2"));
+    assert!(codec.decode(&mut src).unwrap().is_none());
+}
+
 /// A stream that yields its items at the given instants (paused test time).
 struct Timed(
     Vec<(Duration, Message)>,

@@ -441,9 +441,21 @@ mod shared {
     /// assert_eq!(event.event_type(), "tick");
     /// assert_eq!(event.data_bytes(), Bytes::from_static(b"{\"n\":1}"));
     /// ```
+    ///
+    /// Besides [`feed`](BytesDecoder::feed), which hands out the items of
+    /// one chunk as an iterator, chunks can be [`push`](BytesDecoder::push)ed
+    /// and their items pulled one at a time with
+    /// [`next_item`](BytesDecoder::next_item): the shape a `Stream` adapter
+    /// needs, with nothing queued in between.
     #[derive(Debug)]
     pub struct BytesDecoder {
         engine: Engine<SharedBuffer, BytesMut>,
+        /// The chunk being decoded, from `pos` on.
+        chunk: Bytes,
+        pos: usize,
+        /// Whether the buffers know `chunk` as their source yet (they need to
+        /// only when a line is read from it, not from carried bytes).
+        sourced: bool,
     }
 
     impl Default for BytesDecoder {
@@ -460,70 +472,47 @@ mod shared {
 
         /// Decodes `chunk`; see [`Decoder::feed`](crate::Decoder::feed).
         pub fn feed(&mut self, chunk: Bytes) -> BytesFeed<'_> {
-            BytesFeed {
-                engine: &mut self.engine,
-                chunk,
-                pos: 0,
-                sourced: false,
-            }
+            self.push(chunk);
+            BytesFeed { decoder: self }
         }
 
-        /// The stream ended; see [`Decoder::end_of_stream`](crate::Decoder::end_of_stream).
-        pub fn end_of_stream(&mut self) {
-            self.engine.end_of_stream();
+        /// Takes `chunk` as the next input, whose items
+        /// [`next_item`](Self::next_item) then yields. Bytes of an earlier
+        /// chunk that `next_item` has not reached yet are kept, and decoded
+        /// first.
+        ///
+        /// ```
+        /// use bytes::Bytes;
+        /// use sse_codec::{BytesDecoder, OwnedItem};
+        ///
+        /// let mut decoder = BytesDecoder::new();
+        /// let mut events = Vec::new();
+        /// for chunk in ["data: hel", "lo\n\nretry: 5\n", "data: bye\n\n"] {
+        ///     decoder.push(Bytes::from(chunk));
+        ///     while let Some(item) = decoder.next_item() {
+        ///         if let Ok(OwnedItem::Event(event)) = item {
+        ///             events.push(event);
+        ///         }
+        ///     }
+        /// }
+        /// assert_eq!(events.len(), 2);
+        /// assert_eq!(events[0].data(), "hello");
+        /// assert_eq!(decoder.reconnection_time(), Some(5));
+        /// ```
+        #[inline]
+        pub fn push(&mut self, chunk: Bytes) {
+            self.stash();
+            self.chunk = chunk;
+            self.pos = 0;
+            self.sourced = false;
         }
 
-        /// The last event ID string (invalid UTF-8 replaced).
-        pub fn last_event_id(&self) -> alloc::borrow::Cow<'_, str> {
-            String::from_utf8_lossy(self.engine.raw.last_event_id())
-        }
-
-        /// Sets the last event ID, e.g. to resume a stream from a saved ID.
-        pub fn set_last_event_id(&mut self, id: &str) {
-            // A SharedBuffer is never full.
-            let _ = self.engine.raw.set_last_event_id(id.as_bytes());
-        }
-
-        /// The reconnection time from the last valid `retry` field, in milliseconds.
-        pub fn reconnection_time(&self) -> Option<u64> {
-            self.engine.raw.reconnection_time()
-        }
-
-        /// Whether part of an event has been received but not its end.
-        pub fn is_mid_event(&self) -> bool {
-            self.engine.carry_start < self.engine.carry.len() || self.engine.raw.is_mid_event()
-        }
-
-        /// The maximum line length in force.
-        pub fn max_line_length(&self) -> usize {
-            self.engine.raw.parser().max_line_length()
-        }
-    }
-
-    impl Builder {
-        /// A [`BytesDecoder`] with these settings.
-        pub fn build_bytes(self) -> BytesDecoder {
-            BytesDecoder {
-                engine: Engine::new(self.build_raw(Buffers::<SharedBuffer>::default())),
-            }
-        }
-    }
-
-    /// The items of one chunk fed to a [`BytesDecoder`].
-    #[derive(Debug)]
-    pub struct BytesFeed<'a> {
-        engine: &'a mut Engine<SharedBuffer, BytesMut>,
-        chunk: Bytes,
-        pos: usize,
-        /// Whether the buffers know `chunk` as their source yet (they need to
-        /// only when a line is read from it, not from carried bytes).
-        sourced: bool,
-    }
-
-    impl Iterator for BytesFeed<'_> {
-        type Item = Result<OwnedItem, Error>;
-
-        fn next(&mut self) -> Option<Self::Item> {
+        /// The next item of the pushed input: `None` once all of it is
+        /// decoded, or kept for the next chunk (a partial line). Never
+        /// blocks; items come in stream order, exactly as
+        /// [`feed`](Self::feed) yields them.
+        #[inline]
+        pub fn next_item(&mut self) -> Option<Result<OwnedItem, Error>> {
             let chunk = &self.chunk;
             let sourced = &mut self.sourced;
             let (step, source, start) =
@@ -565,12 +554,87 @@ mod shared {
                     .map(|item| item.to_owned_item()),
             )
         }
+
+        /// Moves the bytes of the current chunk not decoded yet to the carry.
+        #[inline]
+        fn stash(&mut self) {
+            if let Some(rest) = self.chunk.get(self.pos..) {
+                self.engine.stash(rest);
+            }
+            self.pos = self.chunk.len();
+        }
+
+        /// The stream ended; see [`Decoder::end_of_stream`](crate::Decoder::end_of_stream).
+        /// Pushed bytes not decoded yet are discarded with the partial event.
+        pub fn end_of_stream(&mut self) {
+            self.chunk = Bytes::new();
+            self.pos = 0;
+            self.engine.end_of_stream();
+        }
+
+        /// The last event ID string (invalid UTF-8 replaced).
+        pub fn last_event_id(&self) -> alloc::borrow::Cow<'_, str> {
+            String::from_utf8_lossy(self.engine.raw.last_event_id())
+        }
+
+        /// Sets the last event ID, e.g. to resume a stream from a saved ID.
+        pub fn set_last_event_id(&mut self, id: &str) {
+            // A SharedBuffer is never full.
+            let _ = self.engine.raw.set_last_event_id(id.as_bytes());
+        }
+
+        /// The reconnection time from the last valid `retry` field, in milliseconds.
+        pub fn reconnection_time(&self) -> Option<u64> {
+            self.engine.raw.reconnection_time()
+        }
+
+        /// Whether part of an event has been received but not its end, or
+        /// pushed bytes are not decoded yet.
+        pub fn is_mid_event(&self) -> bool {
+            self.pos < self.chunk.len()
+                || self.engine.carry_start < self.engine.carry.len()
+                || self.engine.raw.is_mid_event()
+        }
+
+        /// The maximum line length in force.
+        pub fn max_line_length(&self) -> usize {
+            self.engine.raw.parser().max_line_length()
+        }
+    }
+
+    impl Builder {
+        /// A [`BytesDecoder`] with these settings.
+        pub fn build_bytes(self) -> BytesDecoder {
+            BytesDecoder {
+                engine: Engine::new(self.build_raw(Buffers::<SharedBuffer>::default())),
+                chunk: Bytes::new(),
+                pos: 0,
+                sourced: false,
+            }
+        }
+    }
+
+    /// The items of one chunk fed to a [`BytesDecoder`]: an iterator of
+    /// [`BytesDecoder::next_item`]. Bytes it has not reached when it is
+    /// dropped are kept for the next chunk.
+    #[derive(Debug)]
+    pub struct BytesFeed<'a> {
+        decoder: &'a mut BytesDecoder,
+    }
+
+    impl Iterator for BytesFeed<'_> {
+        type Item = Result<OwnedItem, Error>;
+
+        #[inline]
+        fn next(&mut self) -> Option<Self::Item> {
+            self.decoder.next_item()
+        }
     }
 
     impl Drop for BytesFeed<'_> {
         #[inline]
         fn drop(&mut self) {
-            self.engine.stash(&self.chunk[self.pos..]);
+            self.decoder.stash();
         }
     }
 }

@@ -98,6 +98,24 @@ pub fn decode_bytes(chunks: &[&[u8]], opts: &Options) -> Vec<Output> {
     out
 }
 
+/// [`BytesDecoder::push`] + [`BytesDecoder::next_item`], pulling at most
+/// one item after each push, so that undecoded input is kept across pushes
+/// (and piles up in front of later chunks); the rest after the last chunk.
+pub fn decode_bytes_pushed(chunks: &[&[u8]], opts: &Options) -> Vec<Output> {
+    let mut decoder: BytesDecoder = builder(opts).build_bytes();
+    let mut out = Vec::new();
+    for chunk in chunks {
+        decoder.push(Bytes::copy_from_slice(chunk));
+        out.extend(decoder.next_item().map(from_owned));
+    }
+    while let Some(item) = decoder.next_item() {
+        out.push(from_owned(item));
+    }
+    decoder.end_of_stream();
+    assert!(!decoder.is_mid_event(), "mid event after the end of stream");
+    out
+}
+
 /// [`RawDecoder`] over caller memory, with the caller keeping the input.
 pub fn decode_raw(chunks: &[&[u8]], opts: &Options) -> Vec<Output> {
     let total: usize = chunks.iter().map(|c| c.len()).sum();
@@ -142,6 +160,7 @@ pub fn decode_chunks(chunks: &[&[u8]], opts: &Options) -> Vec<Output> {
         ),
         ("one item per feed", decode_one_at_a_time),
         ("bytes", decode_bytes),
+        ("bytes, pushed and pulled", decode_bytes_pushed),
         ("raw", decode_raw),
     ] {
         assert_eq!(

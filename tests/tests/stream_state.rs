@@ -204,3 +204,35 @@ fn long_lines_spanning_chunks_decode_alike_and_stay_intact() {
         assert_eq!(decoder.last_event_id(), "7");
     }
 }
+
+#[test]
+fn bytes_decoder_keeps_pushed_bytes_not_yet_pulled_in_stream_order() {
+    use bytes::Bytes;
+    use sse_codec::BytesDecoder;
+    let data = |item: Option<Result<OwnedItem, sse_codec::Error>>| match item {
+        Some(Ok(OwnedItem::Event(event))) => event.data().to_owned(),
+        other => panic!("expected an event, got {other:?}"),
+    };
+    let mut decoder = BytesDecoder::new();
+    decoder.push(Bytes::from_static(b"data: a\n\ndata: b\n\nid: 7\ndata: c"));
+    assert_eq!(data(decoder.next_item()), "a");
+    assert!(decoder.is_mid_event(), "undecoded pushed bytes");
+    // The rest of the first chunk comes before the second.
+    decoder.push(Bytes::from_static(b"\n\ndata: d\n\n"));
+    assert_eq!(data(decoder.next_item()), "b");
+    assert_eq!(decoder.last_event_id(), "", "the id line is not read yet");
+    assert_eq!(data(decoder.next_item()), "c");
+    assert_eq!(decoder.last_event_id(), "7");
+    assert_eq!(data(decoder.next_item()), "d");
+    assert!(decoder.next_item().is_none());
+    assert!(!decoder.is_mid_event());
+
+    // The end of the stream discards pushed bytes not decoded yet.
+    decoder.push(Bytes::from_static(b"data: e\n\ndata: f\n\n"));
+    assert_eq!(data(decoder.next_item()), "e");
+    decoder.end_of_stream();
+    assert!(!decoder.is_mid_event());
+    assert!(decoder.next_item().is_none());
+    decoder.push(Bytes::from_static(b"data: g\n\n"));
+    assert_eq!(data(decoder.next_item()), "g");
+}
