@@ -78,7 +78,9 @@
 //!   owned [`Event`]s (one allocation per event) or borrowed items
 //!   ([`Feed::next_item`], no allocation).
 //! - [`BytesDecoder`] (`bytes`): the same over `bytes::Bytes`, with event
-//!   values sliced from the input instead of copied.
+//!   values sliced from the input instead of copied; chunks can also be
+//!   [pushed](BytesDecoder::push) and items [pulled](BytesDecoder::next_item)
+//!   one at a time, as a `Stream` adapter does.
 //!
 //! # Limits
 //!
