@@ -110,6 +110,26 @@ impl Event {
         data: bytes::Bytes,
         id: bytes::Bytes,
     ) -> Self {
+        // All three checked first, then each moved once into place: making
+        // the `Utf8Bytes` one after the other moved them through the stack
+        // several times, in loads that had to wait for the stores before.
+        if utf8(&data).is_some() && utf8(&event_type).is_some() && utf8(&id).is_some() {
+            return Event {
+                repr: Repr::Shared {
+                    event_type: Utf8Bytes(event_type),
+                    data: Utf8Bytes(data),
+                    id: Utf8Bytes(id),
+                },
+            };
+        }
+        Event::from_shared_lossy(event_type, data, id)
+    }
+
+    /// [`from_shared`](Self::from_shared) when a value is not UTF-8.
+    #[cfg(feature = "bytes")]
+    #[cold]
+    #[inline(never)]
+    fn from_shared_lossy(event_type: bytes::Bytes, data: bytes::Bytes, id: bytes::Bytes) -> Self {
         Event {
             repr: Repr::Shared {
                 event_type: Utf8Bytes::new(event_type),
@@ -254,7 +274,9 @@ fn push_replaced(text: &mut String, bytes: &[u8]) {
     text.push_str(&String::from_utf8_lossy(bytes));
 }
 
-/// `Bytes` that hold valid UTF-8: checked once, when made.
+/// `Bytes` that hold valid UTF-8: checked once, when made. Made only by
+/// [`Utf8Bytes::new`] and by [`Event::from_shared`] right after `utf8`
+/// accepted the bytes.
 #[cfg(feature = "bytes")]
 #[derive(Clone)]
 struct Utf8Bytes(bytes::Bytes);
@@ -283,9 +305,10 @@ impl Utf8Bytes {
     #[allow(unsafe_code)]
     fn as_str(&self) -> &str {
         debug_assert!(core::str::from_utf8(&self.0).is_ok());
-        // SAFETY: `new`, the only constructor, stores only bytes that are
-        // valid UTF-8 (checked by `utf8`, or a `String`'s), and `Bytes` is
-        // immutable. Checking again on every access cost as much as the rest
+        // SAFETY: a `Utf8Bytes` is made in two places only (`new`, and
+        // `Event::from_shared` after `utf8` accepted the bytes), both of
+        // which store only bytes that are valid UTF-8 (checked by `utf8`, or
+        // a `String`'s), and `Bytes` is immutable. Checking again on every access cost as much as the rest
         // of decoding a small event (see BENCHMARKS.md, "unsafe").
         unsafe { core::str::from_utf8_unchecked(&self.0) }
     }

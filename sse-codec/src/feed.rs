@@ -527,18 +527,14 @@ mod shared {
             if step == Step::Dispatch {
                 // One data line: a slice of the chunk, or a copy of the
                 // carried bytes it is in.
-                let pending = self.engine.raw.take_pending();
-                let data = match (pending, source) {
-                    (Some((a, b)), Source::Chunk) => Some(self.chunk.slice(start + a..start + b)),
-                    (Some((a, b)), Source::Carry) => {
-                        Some(self.engine.take_carried(start + a..start + b))
-                    }
-                    (None, _) => None,
-                };
-                let (event_type, data_buffer, id) = self.engine.raw.event_buffers_mut();
                 // The data and event type buffers are cleared after a
                 // dispatch: their content moves into the event.
-                let data = data.unwrap_or_else(|| data_buffer.take());
+                let data = match (self.engine.raw.take_pending(), source) {
+                    (Some((a, b)), Source::Chunk) => self.chunk.slice(start + a..start + b),
+                    (Some((a, b)), Source::Carry) => self.engine.take_carried(start + a..start + b),
+                    (None, _) => self.engine.raw.event_buffers_mut().1.take(),
+                };
+                let (event_type, _, id) = self.engine.raw.event_buffers_mut();
                 let event = Event::from_shared(event_type.take(), data, id.share());
                 return Some(Ok(OwnedItem::Event(event)));
             }
