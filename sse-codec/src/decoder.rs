@@ -70,6 +70,7 @@ impl<'a> RawEvent<'a> {
     /// The event as an owned [`Event`](crate::Event), invalid UTF-8 replaced
     /// by U+FFFD. One allocation.
     #[cfg(feature = "alloc")]
+    #[inline]
     pub fn to_event(&self) -> crate::Event {
         crate::Event::from_raw_parts(self.event_type, self.data, self.id)
     }

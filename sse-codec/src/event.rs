@@ -363,6 +363,7 @@ pub enum OwnedItem {
 
 impl Item<'_> {
     /// The item as an [`OwnedItem`].
+    #[inline]
     pub fn to_owned_item(&self) -> OwnedItem {
         match *self {
             Item::Event(event) => OwnedItem::Event(event.to_event()),
