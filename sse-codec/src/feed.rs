@@ -479,7 +479,9 @@ mod shared {
         /// Takes `chunk` as the next input, whose items
         /// [`next_item`](Self::next_item) then yields. Bytes of an earlier
         /// chunk that `next_item` has not reached yet are kept, and decoded
-        /// first.
+        /// first; they are copied to be kept, and nothing bounds how many
+        /// pile up, so pull until `next_item` returns `None` before pushing
+        /// again (as [`feed`](Self::feed) and `sse-codec-tokio` do).
         ///
         /// ```
         /// use bytes::Bytes;
