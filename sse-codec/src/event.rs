@@ -308,8 +308,9 @@ impl Utf8Bytes {
         // SAFETY: a `Utf8Bytes` is made in two places only (`new`, and
         // `Event::from_shared` after `utf8` accepted the bytes), both of
         // which store only bytes that are valid UTF-8 (checked by `utf8`, or
-        // a `String`'s), and `Bytes` is immutable. Checking again on every access cost as much as the rest
-        // of decoding a small event (see BENCHMARKS.md, "unsafe").
+        // a `String`'s), and `Bytes` is immutable. Checking again on every
+        // access cost as much as the rest of decoding a small event (see
+        // BENCHMARKS.md, "unsafe").
         unsafe { core::str::from_utf8_unchecked(&self.0) }
     }
 }

@@ -527,10 +527,10 @@ mod shared {
                     }
                 })?;
             if step == Step::Dispatch {
-                // One data line: a slice of the chunk, or a copy of the
-                // carried bytes it is in.
-                // The data and event type buffers are cleared after a
-                // dispatch: their content moves into the event.
+                // The data: one line still in the input (a slice of the
+                // chunk, or taken from the carried bytes), or the data
+                // buffer's content. Buffers are cleared after a dispatch,
+                // so their content moves into the event.
                 let data = match (self.engine.raw.take_pending(), source) {
                     (Some((a, b)), Source::Chunk) => self.chunk.slice(start + a..start + b),
                     (Some((a, b)), Source::Carry) => self.engine.take_carried(start + a..start + b),
@@ -556,9 +556,7 @@ mod shared {
         /// Moves the bytes of the current chunk not decoded yet to the carry.
         #[inline]
         fn stash(&mut self) {
-            if let Some(rest) = self.chunk.get(self.pos..) {
-                self.engine.stash(rest);
-            }
+            self.engine.stash(&self.chunk[self.pos..]);
             self.pos = self.chunk.len();
         }
 
