@@ -187,30 +187,12 @@ mod shared {
             }
             owned
         }
-    }
 
-    impl Buffer for SharedBuffer {
-        #[inline]
-        fn as_bytes(&self) -> &[u8] {
-            match &self.value {
-                Value::Empty => &[],
-                Value::Shared(bytes) => bytes,
-                Value::Owned(bytes) => bytes,
-            }
-        }
-
-        #[inline]
-        fn clear(&mut self) {
-            match &mut self.value {
-                Value::Owned(bytes) => bytes.clear(),
-                other => *other = Value::Empty,
-            }
-        }
-
-        #[inline]
-        fn try_extend(&mut self, bytes: &[u8]) -> Result<(), BufferFull> {
+        /// [`Buffer::try_extend`] when the value is empty or shared.
+        #[inline(never)]
+        fn extend_other(&mut self, bytes: &[u8]) {
             if bytes.is_empty() {
-                return Ok(());
+                return;
             }
             let empty = match &self.value {
                 Value::Empty => true,
@@ -224,7 +206,7 @@ mod shared {
                     {
                         self.spare = room;
                     }
-                    return Ok(());
+                    return;
                 }
             }
             // A shared value moves out (no reference-count round trip) and
@@ -247,6 +229,39 @@ mod shared {
                 }
             };
             self.value = Value::Owned(owned);
+        }
+    }
+
+    impl Buffer for SharedBuffer {
+        #[inline]
+        fn as_bytes(&self) -> &[u8] {
+            match &self.value {
+                Value::Empty => &[],
+                Value::Shared(bytes) => bytes,
+                Value::Owned(bytes) => bytes,
+            }
+        }
+
+        #[inline]
+        fn clear(&mut self) {
+            match &mut self.value {
+                Value::Owned(bytes) => bytes.clear(),
+                other => *other = Value::Empty,
+            }
+        }
+
+        #[inline]
+        fn try_extend(&mut self, bytes: &[u8]) -> Result<(), BufferFull> {
+            // The common case (the second and later lines of multi-line
+            // data) in place: moving the value out and back costs more than
+            // the copy of a short line.
+            if let Value::Owned(owned) = &mut self.value {
+                if !owned.is_empty() {
+                    owned.extend_from_slice(bytes);
+                    return Ok(());
+                }
+            }
+            self.extend_other(bytes);
             Ok(())
         }
     }
