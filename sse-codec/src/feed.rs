@@ -75,7 +75,8 @@ impl<B: crate::Buffer, C: Carry> Engine<B, C> {
 
     /// The next step, from the carried bytes first and then from
     /// `chunk[*pos..]`; `None` once all input is consumed or carried.
-    /// `on_chunk` runs before the decoder first reads from `chunk` itself.
+    /// `on_chunk` runs before the decoder may first read a value from `chunk`
+    /// itself.
     #[inline(always)]
     fn next_step<F: FnMut(&mut RawDecoder<B>)>(
         &mut self,
@@ -87,8 +88,13 @@ impl<B: crate::Buffer, C: Carry> Engine<B, C> {
             self.carry.clear();
             self.carry_start = 0;
             let start = *pos;
-            on_chunk(&mut self.raw);
-            let (used, step) = self.raw.step(&chunk[start..]);
+            // A few bytes without a line end (the start of a line, in a
+            // fragmented stream) hold no value to read from the chunk.
+            let rest = &chunk[start..];
+            if rest.len() >= 16 || rest.iter().any(|&b| b == b'\n' || b == b'\r') {
+                on_chunk(&mut self.raw);
+            }
+            let (used, step) = self.raw.step(rest);
             *pos += used;
             if step == Step::NeedMore {
                 self.append(&chunk[*pos..]);
@@ -471,6 +477,7 @@ mod shared {
         }
 
         /// Decodes `chunk`; see [`Decoder::feed`](crate::Decoder::feed).
+        #[inline]
         pub fn feed(&mut self, chunk: Bytes) -> BytesFeed<'_> {
             self.push(chunk);
             BytesFeed { decoder: self }

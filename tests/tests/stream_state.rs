@@ -131,6 +131,16 @@ fn bytes_decoder_shares_single_line_data_with_the_input() {
     assert!(inside.contains(&first.event_type().as_ptr()));
     assert_eq!(second.data(), "a\nb");
     assert_eq!(second.id(), "1");
+    // A chunk of fewer than 16 bytes with its lines whole is shared too.
+    let short = Bytes::from_static(b"id: 9\ndata: z\n\n");
+    let items: Vec<_> = decoder.feed(short.clone()).map(Result::unwrap).collect();
+    let [OwnedItem::Event(third)] = &items[..] else {
+        panic!("{items:?}")
+    };
+    assert_eq!((third.data(), third.id()), ("z", "9"));
+    let inside = short.as_ptr_range();
+    assert!(inside.contains(&third.data_bytes().as_ptr()));
+    assert!(inside.contains(&third.id().as_ptr()));
 }
 
 /// Long lines that span chunks (the bytes decoder hands its carry buffer to
