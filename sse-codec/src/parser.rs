@@ -155,10 +155,19 @@ mod sse2 {
         let cr = _mm_set1_epi8(b'\r' as i8);
         let len = haystack.len();
         let mut at = 0;
-        while at + 16 <= len {
+        // Two blocks per round: one branch per 32 bytes.
+        while at + 32 <= len {
             if at == INLINE {
                 return memchr::memchr2(b'\n', b'\r', &haystack[at..]).map(|i| at + i);
             }
+            let found = line_ends(block(haystack, at), lf, cr)
+                | line_ends(block(haystack, at + 16), lf, cr) << 16;
+            if found != 0 {
+                return Some(at + found.trailing_zeros() as usize);
+            }
+            at += 32;
+        }
+        if at + 16 <= len {
             let found = line_ends(block(haystack, at), lf, cr);
             if found != 0 {
                 return Some(at + found.trailing_zeros() as usize);
@@ -512,14 +521,14 @@ mod tests {
         let all = [b'a', 0x0B, 0x0C, 0x09, 0x8A, 0x8D, 0x00, 0xFF, 0x0E, 0x01];
         // Miri runs a sample: all of it would take minutes.
         let fillers: &[u8] = if cfg!(miri) { &all[..3] } else { &all };
-        // Every length up to 48, and around the hand-over to `memchr2`
+        // Every length up to 80, and around the hand-over to `memchr2`
         // after 128 bytes (Miri: fewer, and line ends at the edges of the
         // 16-byte blocks only).
-        let every_to: usize = if cfg!(miri) { 0 } else { 48 };
+        let every_to: usize = if cfg!(miri) { 0 } else { 80 };
         let more: &[usize] = if cfg!(miri) {
-            &[0, 1, 7, 8, 15, 16, 17, 31, 33, 129, 145]
+            &[0, 1, 7, 8, 15, 16, 17, 31, 33, 47, 49, 129, 145, 161]
         } else {
-            &[127, 128, 129, 143, 144, 145, 200]
+            &[127, 128, 129, 143, 144, 145, 159, 160, 161, 175, 176, 177, 200]
         };
         for len in (0..every_to).chain(more.iter().copied()) {
             for &filler in fillers {
