@@ -436,17 +436,21 @@ impl<B: Buffer> RawDecoder<B> {
             return Outcome::Nothing;
         }
         self.copy_pending(input);
-        let separator: &[u8] = if self.has_data { b"\n" } else { b"" };
-        let size = self.data.as_bytes().len() + separator.len() + value.len();
+        let separator = usize::from(self.has_data);
+        let size = self.data.as_bytes().len() + separator + value.len();
         if size > self.max_event_size {
             return self.drop_block(Error::EventTooLarge {
                 limit: self.max_event_size,
             });
         }
-        let appended = self
-            .data
-            .try_extend(separator)
-            .and_then(|()| self.data.try_extend(value));
+        // The separator as a constant: one byte stored, not a copy of a
+        // slice whose length is known only at run time.
+        let appended = if self.has_data {
+            self.data.try_extend(b"\n")
+        } else {
+            Ok(())
+        }
+        .and_then(|()| self.data.try_extend(value));
         if appended.is_err() {
             return self.drop_block(Error::BufferFull { buffer: "data" });
         }
