@@ -104,7 +104,10 @@ mod shared {
     use bytes::{Bytes, BytesMut};
 
     /// A buffer that, when its whole content is one value taken from the
-    /// current input chunk, holds a slice of that chunk instead of a copy.
+    /// current input chunk, holds where in the chunk it is instead of a copy,
+    /// and makes it a `Bytes` slice of the chunk only when an event takes it
+    /// (a value that is copied after all, as the first of several data
+    /// lines is, then costs no reference count).
     /// Copied values are assembled in a `BytesMut` and split off it when an
     /// event takes them, so that the next values go on in the same
     /// allocation, which is reclaimed once the events that share it are
@@ -123,6 +126,8 @@ mod shared {
     enum Value {
         #[default]
         Empty,
+        /// `source[range]`.
+        InSource(core::ops::Range<usize>),
         Shared(Bytes),
         Owned(BytesMut),
     }
@@ -133,6 +138,9 @@ mod shared {
     impl SharedBuffer {
         #[inline]
         pub(crate) fn set_source(&mut self, source: &Bytes) {
+            if let Value::InSource(range) = &self.value {
+                self.value = Value::Shared(self.source.slice(range.clone()));
+            }
             self.source = source.clone();
         }
 
@@ -142,6 +150,7 @@ mod shared {
         pub(crate) fn share(&mut self) -> Bytes {
             match &mut self.value {
                 Value::Empty => Bytes::new(),
+                Value::InSource(range) => self.source.slice(range.clone()),
                 Value::Shared(bytes) => bytes.clone(),
                 Value::Owned(owned) => {
                     let bytes = owned.split().freeze();
@@ -157,6 +166,7 @@ mod shared {
         pub(crate) fn take(&mut self) -> Bytes {
             match core::mem::take(&mut self.value) {
                 Value::Empty => Bytes::new(),
+                Value::InSource(range) => self.source.slice(range),
                 Value::Shared(bytes) => bytes,
                 Value::Owned(mut owned) => {
                     let bytes = owned.split().freeze();
@@ -166,13 +176,13 @@ mod shared {
             }
         }
 
-        /// The slice of the source that `bytes` is, if it is one.
+        /// Where `bytes` is in the source, if it is part of it.
         #[inline]
-        fn slice_of_source(&self, bytes: &[u8]) -> Option<Bytes> {
+        fn range_in_source(&self, bytes: &[u8]) -> Option<core::ops::Range<usize>> {
             let source = self.source.as_ptr() as usize;
             let start = (bytes.as_ptr() as usize).checked_sub(source)?;
             let end = start.checked_add(bytes.len())?;
-            (end <= self.source.len()).then(|| self.source.slice(start..end))
+            (end <= self.source.len()).then_some(start..end)
         }
 
         /// An empty `BytesMut` with room for `len` bytes: the spare room,
@@ -197,20 +207,20 @@ mod shared {
             let empty = match &self.value {
                 Value::Empty => true,
                 Value::Owned(owned) => owned.is_empty(),
-                Value::Shared(_) => false,
+                Value::InSource(_) | Value::Shared(_) => false,
             };
             if empty {
-                if let Some(slice) = self.slice_of_source(bytes) {
+                if let Some(range) = self.range_in_source(bytes) {
                     if let Value::Owned(room) =
-                        core::mem::replace(&mut self.value, Value::Shared(slice))
+                        core::mem::replace(&mut self.value, Value::InSource(range))
                     {
                         self.spare = room;
                     }
                     return;
                 }
             }
-            // A shared value moves out (no reference-count round trip) and
-            // is copied in front of the new bytes.
+            // A value in the source or shared is copied in front of the new
+            // bytes (a shared one moves out: no reference-count round trip).
             let owned = match core::mem::take(&mut self.value) {
                 Value::Owned(mut owned) => {
                     owned.extend_from_slice(bytes);
@@ -218,6 +228,12 @@ mod shared {
                 }
                 Value::Empty => {
                     let mut owned = self.room_for(bytes.len());
+                    owned.extend_from_slice(bytes);
+                    owned
+                }
+                Value::InSource(range) => {
+                    let mut owned = self.room_for(range.len() + bytes.len());
+                    owned.extend_from_slice(&self.source[range]);
                     owned.extend_from_slice(bytes);
                     owned
                 }
@@ -237,6 +253,7 @@ mod shared {
         fn as_bytes(&self) -> &[u8] {
             match &self.value {
                 Value::Empty => &[],
+                Value::InSource(range) => &self.source[range.clone()],
                 Value::Shared(bytes) => bytes,
                 Value::Owned(bytes) => bytes,
             }
