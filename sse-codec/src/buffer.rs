@@ -198,7 +198,8 @@ mod shared {
             owned
         }
 
-        /// [`Buffer::try_extend`] when the value is empty or shared.
+        /// [`Buffer::try_extend`] unless the value is an owned one that
+        /// holds bytes already.
         #[inline(never)]
         fn extend_other(&mut self, bytes: &[u8]) {
             if bytes.is_empty() {

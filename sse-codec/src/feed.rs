@@ -49,6 +49,13 @@ impl Carry for Vec<u8> {
     }
 }
 
+/// Whether `bytes` are a few (fewer than 16, as in a fragmented stream) and
+/// hold no line end: they can only extend a line.
+#[inline(always)]
+fn few_without_line_end(bytes: &[u8]) -> bool {
+    bytes.len() < 16 && !bytes.iter().any(|&b| b == b'\n' || b == b'\r')
+}
+
 /// Where the input of a [`Step`] is.
 #[derive(Clone, Copy, Debug)]
 enum Source {
@@ -91,7 +98,7 @@ impl<B: crate::Buffer, C: Carry> Engine<B, C> {
             // A few bytes without a line end (the start of a line, in a
             // fragmented stream) hold no value to read from the chunk.
             let rest = &chunk[start..];
-            if rest.len() >= 16 || rest.iter().any(|&b| b == b'\n' || b == b'\r') {
+            if !few_without_line_end(rest) {
                 on_chunk(&mut self.raw);
             }
             let (used, step) = self.raw.step(rest);
@@ -107,8 +114,7 @@ impl<B: crate::Buffer, C: Carry> Engine<B, C> {
         // end among them (the common case for tiny chunks), need only be
         // appended.
         let rest = &chunk[*pos..];
-        if rest.len() < 16
-            && !rest.iter().any(|&b| b == b'\n' || b == b'\r')
+        if few_without_line_end(rest)
             && self.carry.len() + rest.len() <= self.raw.parser().max_line_length()
             && self.raw.parser().scanning_line() == Some(self.carry.len() - self.carry_start)
         {
