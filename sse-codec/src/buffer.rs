@@ -114,7 +114,12 @@ mod shared {
     /// dropped: copying costs no allocation per event.
     #[derive(Debug, Default)]
     pub(crate) struct SharedBuffer {
-        /// The input chunk the decoder is reading from.
+        /// The input chunk last handed to this buffer: usually the one the
+        /// decoder reads from, but possibly an earlier one (chunks that can
+        /// only extend a line are not handed over, and the decoder swaps its
+        /// ID buffers). Either way its bytes are what they were, since
+        /// `Bytes` are immutable. `Value::InSource` ranges are ranges of it,
+        /// which is why `set_source` slices such a value before replacing it.
         source: Bytes,
         value: Value,
         /// Room for the next copied value: what is left of the allocation
