@@ -151,7 +151,7 @@ impl futures_io::AsyncBufRead for ChunkReader<'_> {
 
 /// `Decoder::feed` + `Feed::next_item`: borrowed events, no allocation.
 fn ours_borrowed(case: &Case) -> Counts {
-    use sse_codec::{Decoder, Item};
+    use sse_codec_core::{Decoder, Item};
     let mut decoder = Decoder::new();
     let (mut events, mut bytes) = (0, 0);
     for chunk in &case.slices {
@@ -168,7 +168,7 @@ fn ours_borrowed(case: &Case) -> Counts {
 
 /// `Decoder::feed` as an iterator: owned, UTF-8-checked `Event`s.
 fn ours_owned(case: &Case) -> Counts {
-    use sse_codec::{Decoder, OwnedItem};
+    use sse_codec_core::{Decoder, OwnedItem};
     let mut decoder = Decoder::new();
     let (mut events, mut bytes) = (0, 0);
     for chunk in &case.slices {
@@ -184,7 +184,7 @@ fn ours_owned(case: &Case) -> Counts {
 
 /// `BytesDecoder::feed`: owned, UTF-8-checked events sharing the input.
 fn ours_bytes(case: &Case) -> Counts {
-    use sse_codec::{BytesDecoder, OwnedItem};
+    use sse_codec_core::{BytesDecoder, OwnedItem};
     let mut decoder = BytesDecoder::new();
     let (mut events, mut bytes) = (0, 0);
     for chunk in &case.chunks {
@@ -201,7 +201,7 @@ fn ours_bytes(case: &Case) -> Counts {
 /// sse-codec-tokio: `EventStream` over a stream of `Bytes` (the adapter for
 /// any byte-chunk stream, e.g. an HTTP body).
 fn ours_tokio_stream(case: &Case) -> Counts {
-    use sse_codec::OwnedItem;
+    use sse_codec_core::OwnedItem;
     let (mut events, mut bytes) = (0, 0);
     drain(
         sse_codec_tokio::EventStream::new(chunk_stream(case)),

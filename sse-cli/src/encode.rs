@@ -5,7 +5,7 @@ use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::process::ExitCode;
 
 use serde_json::{Map, Value};
-use sse_codec::{Event, StreamEncoder};
+use sse_codec_core::{Event, StreamEncoder};
 
 use crate::usage_error;
 

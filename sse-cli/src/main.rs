@@ -8,7 +8,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::process::ExitCode;
 
-use sse_codec::{Builder, Item};
+use sse_codec_core::{Builder, Item};
 
 mod encode;
 mod json;

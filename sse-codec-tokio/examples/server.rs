@@ -82,7 +82,7 @@ where
 /// An event stream response around an already configured [`SseStream`].
 fn sse_body<S>(body: SseStream<S>) -> Response
 where
-    SseStream<S>: Stream<Item = Result<bytes::Bytes, sse_codec::EncodeError>> + Send + 'static,
+    SseStream<S>: Stream<Item = Result<bytes::Bytes, sse_codec_core::EncodeError>> + Send + 'static,
 {
     let mut response = Response::builder();
     for (name, value) in RESPONSE_HEADERS {

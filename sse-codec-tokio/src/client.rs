@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use bytes::Buf;
 use futures_core::Stream;
-use sse_codec::{Builder, BytesDecoder, OwnedItem};
+use sse_codec_core::{Builder, BytesDecoder, OwnedItem};
 use tokio::time::Sleep;
 
 use crate::stream::{EventStream, EventStreamError};
@@ -33,7 +33,7 @@ pub enum Connection<S, E> {
 #[derive(Debug)]
 pub enum ReconnectError<E> {
     /// A limit was exceeded; that event was skipped.
-    Limit(sse_codec::Error),
+    Limit(sse_codec_core::Error),
     /// A connection attempt failed; another follows after the delay.
     Connect(E),
     /// The connection failed mid-stream; a new one follows after the delay.
@@ -155,7 +155,7 @@ pub struct Reconnect<C, F, S> {
 /// after `Stop`, or when [`close`](Reconnect::close)d or dropped.
 ///
 /// ```no_run
-/// use sse_codec::OwnedItem;
+/// use sse_codec_core::OwnedItem;
 /// use sse_codec_tokio::{reconnect, Connection};
 /// # use futures_core::Stream;
 ///

@@ -5,7 +5,7 @@ use std::io;
 
 use bytes::BytesMut;
 use memchr::memrchr2;
-use sse_codec::{
+use sse_codec_core::{
     Builder, BytesDecoder, EncodeError, Event, EventRef, Frame, OwnedItem, StreamEncoder,
 };
 use tokio_util::codec::{Decoder, Encoder};
@@ -16,7 +16,7 @@ use crate::Error;
 /// [`OwnedItem`]s (events, reconnection times, comments when asked) and an
 /// [`Encoder`] of events ([`EventRef`], [`Event`]) and encoded [`Frame`]s.
 ///
-/// Decoded items are `Result<OwnedItem, sse_codec::Error>`: a limit error is
+/// Decoded items are `Result<OwnedItem, sse_codec_core::Error>`: a limit error is
 /// an item, not a failure of the stream, so that the next event still
 /// decodes (a `FramedRead` stops at the codec's own errors, which here are
 /// I/O errors only). Event values are sliced out of the read buffer as
@@ -26,7 +26,7 @@ use crate::Error;
 ///
 /// ```
 /// use futures_core::Stream;
-/// use sse_codec::OwnedItem;
+/// use sse_codec_core::OwnedItem;
 /// use sse_codec_tokio::SseCodec;
 /// use tokio_util::codec::FramedRead;
 ///
@@ -100,7 +100,7 @@ impl SseCodec {
 }
 
 impl Decoder for SseCodec {
-    type Item = Result<OwnedItem, sse_codec::Error>;
+    type Item = Result<OwnedItem, sse_codec_core::Error>;
     type Error = io::Error;
 
     fn decode(&mut self, src: &mut BytesMut) -> io::Result<Option<Self::Item>> {

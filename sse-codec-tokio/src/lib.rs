@@ -1,4 +1,4 @@
-//! Tokio adapters for [`sse_codec`]: everything a tokio server or client
+//! Tokio adapters for [`sse_codec_core`]: everything a tokio server or client
 //! needs around the core decoder and encoder.
 //!
 //! - [`SseCodec`]: a `tokio_util::codec` `Decoder` and `Encoder`, for
@@ -24,11 +24,16 @@ mod stream;
 pub use client::{reconnect, Backoff, Connection, Reconnect, ReconnectError};
 pub use codec::SseCodec;
 pub use server::{KeepAlive, Message, SseStream};
-pub use sse_codec;
-pub use sse_codec::{
-    Builder, EncodeError, Event, EventRef, Frame, OwnedItem, StreamEncoder, CONTENT_TYPE,
-    RESPONSE_HEADERS,
+/// The core crate, for anything not re-exported below (its `Error` is
+/// re-exported as [`LimitError`] to keep it apart from this crate's [`Error`]).
+pub use sse_codec_core;
+pub use sse_codec_core::{
+    encode_comment_to_buf, encode_comment_to_string, encode_comment_to_vec, Builder, BytesDecoder,
+    BytesFeed, Decoder, EncodeError, Event, EventRef, Feed, Frame, Item, OwnedItem, RawEvent,
+    StreamEncoder, CONTENT_TYPE, KEEP_ALIVE, RESPONSE_HEADERS,
 };
+/// A decoding limit was exceeded (the core's [`sse_codec_core::Error`]).
+pub use sse_codec_core::Error as LimitError;
 pub use stream::{EventStream, EventStreamError};
 
 use std::fmt;
@@ -38,8 +43,8 @@ use std::io;
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
-    /// The event cannot be represented (see [`sse_codec::EncodeError`]).
-    Encode(sse_codec::EncodeError),
+    /// The event cannot be represented (see [`sse_codec_core::EncodeError`]).
+    Encode(sse_codec_core::EncodeError),
     /// Writing failed.
     Io(io::Error),
 }

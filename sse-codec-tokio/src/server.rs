@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
-use sse_codec::{EncodeError, Event, EventRef, Frame, StreamEncoder};
+use sse_codec_core::{EncodeError, Event, EventRef, Frame, StreamEncoder};
 use tokio::time::{Instant, Sleep};
 
 /// Something to send on an event stream.
@@ -76,7 +76,7 @@ impl IdleTimer {
 ///
 /// ```
 /// use std::time::Duration;
-/// use sse_codec::Frame;
+/// use sse_codec_core::Frame;
 /// use sse_codec_tokio::KeepAlive;
 /// # use futures_core::Stream;
 ///
@@ -152,7 +152,7 @@ where
 /// out as an `Err` in its place; the stream goes on.
 ///
 /// ```
-/// use sse_codec::Event;
+/// use sse_codec_core::Event;
 /// use sse_codec_tokio::SseStream;
 /// # use futures_core::Stream;
 ///

@@ -7,7 +7,7 @@ use std::task::{ready, Context, Poll};
 
 use bytes::Buf;
 use futures_core::Stream;
-use sse_codec::{Builder, BytesDecoder, OwnedItem};
+use sse_codec_core::{Builder, BytesDecoder, OwnedItem};
 
 /// An error from an [`EventStream`]. Neither ends the stream: after a limit
 /// error the next event decodes; after a source error the stream goes on
@@ -15,7 +15,7 @@ use sse_codec::{Builder, BytesDecoder, OwnedItem};
 #[derive(Debug)]
 pub enum EventStreamError<E> {
     /// A limit was exceeded; that event was skipped.
-    Limit(sse_codec::Error),
+    Limit(sse_codec_core::Error),
     /// The byte stream failed.
     Source(E),
 }
@@ -50,7 +50,7 @@ impl<E: std::error::Error + 'static> std::error::Error for EventStreamError<E> {
 ///
 /// ```
 /// use bytes::Bytes;
-/// use sse_codec::OwnedItem;
+/// use sse_codec_core::OwnedItem;
 /// use sse_codec_tokio::EventStream;
 ///
 /// # #[tokio::main(flavor = "current_thread")]

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
-use sse_codec::{Builder, Decoder as CoreDecoder, Error, Event, EventRef, Frame, OwnedItem};
+use sse_codec_core::{Builder, Decoder as CoreDecoder, Error, Event, EventRef, Frame, OwnedItem};
 use sse_codec_tokio::{EventStream, EventStreamError, KeepAlive, Message, SseCodec, SseStream};
 use tokio::io::{AsyncRead, ReadBuf};
 use tokio_util::codec::{Decoder, Encoder, FramedRead};

@@ -12,7 +12,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use futures_core::Stream;
-use sse_codec::{Event, OwnedItem};
+use sse_codec_core::{Event, OwnedItem};
 use sse_codec_tokio::{reconnect, Backoff, Connection, Message, SseStream, RESPONSE_HEADERS};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};

@@ -30,7 +30,7 @@ pub trait Buffer {
 /// A [`Buffer`] over caller-provided memory, for use without an allocator.
 ///
 /// ```
-/// use sse_codec::{Buffer, SliceBuffer};
+/// use sse_codec_core::{Buffer, SliceBuffer};
 /// let mut memory = [0u8; 4];
 /// let mut buf = SliceBuffer::new(&mut memory);
 /// buf.try_extend(b"abc").unwrap();

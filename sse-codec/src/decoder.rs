@@ -79,7 +79,7 @@ impl<'a> RawEvent<'a> {
 /// Configures and builds decoders: limits, and whether to report comments.
 ///
 /// ```
-/// use sse_codec::Builder;
+/// use sse_codec_core::Builder;
 /// let decoder = Builder::new()
 ///     .max_line_length(64 * 1024)
 ///     .max_event_size(1024 * 1024)
@@ -180,7 +180,7 @@ pub struct Buffers<B> {
 /// keeps the input itself.
 ///
 /// ```
-/// use sse_codec::{Buffers, Builder, Item, SliceBuffer};
+/// use sse_codec_core::{Buffers, Builder, Item, SliceBuffer};
 ///
 /// let (mut d, mut t, mut i, mut l) = ([0u8; 256], [0u8; 32], [0u8; 32], [0u8; 32]);
 /// let mut decoder = Builder::new().build_raw(Buffers {

@@ -58,7 +58,7 @@
 //! # Example
 //!
 //! ```
-//! use sse_codec::encoder::EventRef;
+//! use sse_codec_core::encoder::EventRef;
 //!
 //! let event = EventRef::new("first line\nsecond line")
 //!     .with_event_type("update")
@@ -69,7 +69,7 @@
 //!     &buf[..n],
 //!     b"event: update\nid: 42\ndata: first line\ndata: second line\n\n"
 //! );
-//! # Ok::<(), sse_codec::encoder::EncodeError>(())
+//! # Ok::<(), sse_codec_core::encoder::EncodeError>(())
 //! ```
 
 use core::fmt;
@@ -84,7 +84,7 @@ use core::fmt;
 /// # Example
 ///
 /// ```
-/// use sse_codec::encoder::KEEP_ALIVE;
+/// use sse_codec_core::encoder::KEEP_ALIVE;
 ///
 /// assert_eq!(KEEP_ALIVE, ":\n");
 /// let bytes: &[u8] = KEEP_ALIVE.as_bytes();
@@ -105,7 +105,7 @@ pub const KEEP_ALIVE: &str = ":\n";
 /// # Example
 ///
 /// ```
-/// use sse_codec::encoder::EventRef;
+/// use sse_codec_core::encoder::EventRef;
 ///
 /// const PING: EventRef<'static> = EventRef::new("{}").with_event_type("ping");
 ///
@@ -115,7 +115,7 @@ pub const KEEP_ALIVE: &str = ":\n";
 ///
 /// let literal = EventRef { event_type: Some("ping"), data: Some("{}"), ..EventRef::empty() };
 /// assert_eq!(literal, PING);
-/// # Ok::<(), sse_codec::encoder::EncodeError>(())
+/// # Ok::<(), sse_codec_core::encoder::EncodeError>(())
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
@@ -143,7 +143,7 @@ impl<'a> EventRef<'a> {
     /// # Example
     ///
     /// ```
-    /// use sse_codec::encoder::EventRef;
+    /// use sse_codec_core::encoder::EventRef;
     ///
     /// let event = EventRef::new("hello");
     /// assert_eq!(event.data, Some("hello"));
@@ -166,7 +166,7 @@ impl<'a> EventRef<'a> {
     /// # Example
     ///
     /// ```
-    /// use sse_codec::encoder::EventRef;
+    /// use sse_codec_core::encoder::EventRef;
     ///
     /// let mut buf = [0u8; 8];
     /// assert_eq!(EventRef::empty().encode_to_slice(&mut buf), Ok(1));
@@ -175,7 +175,7 @@ impl<'a> EventRef<'a> {
     /// // Set the last event ID at the receiver without dispatching an event.
     /// let n = EventRef::empty().with_id("7").encode_to_slice(&mut buf)?;
     /// assert_eq!(&buf[..n], b"id: 7\n\n");
-    /// # Ok::<(), sse_codec::encoder::EncodeError>(())
+    /// # Ok::<(), sse_codec_core::encoder::EncodeError>(())
     /// ```
     #[must_use]
     pub const fn empty() -> Self {
@@ -192,7 +192,7 @@ impl<'a> EventRef<'a> {
     /// # Example
     ///
     /// ```
-    /// use sse_codec::encoder::EventRef;
+    /// use sse_codec_core::encoder::EventRef;
     ///
     /// let event = EventRef::new("42").with_event_type("progress");
     /// assert_eq!(event.event_type, Some("progress"));
@@ -210,7 +210,7 @@ impl<'a> EventRef<'a> {
     /// # Example
     ///
     /// ```
-    /// use sse_codec::encoder::EventRef;
+    /// use sse_codec_core::encoder::EventRef;
     ///
     /// let event = EventRef::new("x").with_id("1001");
     /// assert_eq!(event.id, Some("1001"));
@@ -228,12 +228,12 @@ impl<'a> EventRef<'a> {
     /// # Example
     ///
     /// ```
-    /// use sse_codec::encoder::EventRef;
+    /// use sse_codec_core::encoder::EventRef;
     ///
     /// let mut buf = [0u8; 16];
     /// let n = EventRef::empty().with_retry(5000).encode_to_slice(&mut buf)?;
     /// assert_eq!(&buf[..n], b"retry: 5000\n\n");
-    /// # Ok::<(), sse_codec::encoder::EncodeError>(())
+    /// # Ok::<(), sse_codec_core::encoder::EncodeError>(())
     /// ```
     #[must_use]
     pub const fn with_retry(self, ms: u64) -> Self {
@@ -248,7 +248,7 @@ impl<'a> EventRef<'a> {
     /// # Example
     ///
     /// ```
-    /// use sse_codec::encoder::EventRef;
+    /// use sse_codec_core::encoder::EventRef;
     ///
     /// let event = EventRef::empty().with_id("1").with_data("payload");
     /// assert_eq!(event, EventRef::new("payload").with_id("1"));
@@ -277,7 +277,7 @@ impl<'a> EventRef<'a> {
     /// # Example
     ///
     /// ```
-    /// use sse_codec::encoder::{EncodeError, EventRef};
+    /// use sse_codec_core::encoder::{EncodeError, EventRef};
     ///
     /// assert_eq!(EventRef::new("any\r\ndata\0is fine").validate(), Ok(()));
     /// assert_eq!(
@@ -332,14 +332,14 @@ impl<'a> EventRef<'a> {
     /// # Example
     ///
     /// ```
-    /// use sse_codec::encoder::EventRef;
+    /// use sse_codec_core::encoder::EventRef;
     ///
     /// let event = EventRef::new("a\nb").with_id("1");
     /// assert_eq!(event.encoded_len(), Ok("id: 1\ndata: a\ndata: b\n\n".len()));
     ///
     /// let mut buf = vec![0u8; event.encoded_len()?];
     /// assert_eq!(event.encode_to_slice(&mut buf), Ok(buf.len()));
-    /// # Ok::<(), sse_codec::encoder::EncodeError>(())
+    /// # Ok::<(), sse_codec_core::encoder::EncodeError>(())
     /// ```
     pub fn encoded_len(&self) -> Result<usize, EncodeError> {
         self.plan().map(|plan| plan.len)
@@ -358,7 +358,7 @@ impl<'a> EventRef<'a> {
     /// # Example
     ///
     /// ```
-    /// use sse_codec::encoder::{EncodeError, EventRef};
+    /// use sse_codec_core::encoder::{EncodeError, EventRef};
     ///
     /// let event = EventRef::new("token").with_event_type("delta");
     /// let mut buf = [0u8; 64];
@@ -398,13 +398,13 @@ impl<'a> EventRef<'a> {
     /// # Example
     ///
     /// ```
-    /// use sse_codec::encoder::EventRef;
+    /// use sse_codec_core::encoder::EventRef;
     ///
     /// let mut out = Vec::new();
     /// EventRef::new("one").encode_to_vec(&mut out)?;
     /// EventRef::new("two").with_id("2").encode_to_vec(&mut out)?;
     /// assert_eq!(out, b"data: one\n\nid: 2\ndata: two\n\n");
-    /// # Ok::<(), sse_codec::encoder::EncodeError>(())
+    /// # Ok::<(), sse_codec_core::encoder::EncodeError>(())
     /// ```
     #[cfg(feature = "alloc")]
     pub fn encode_to_vec(&self, out: &mut alloc::vec::Vec<u8>) -> Result<(), EncodeError> {
@@ -498,12 +498,12 @@ impl<'a> EventRef<'a> {
     /// # Example
     ///
     /// ```
-    /// use sse_codec::encoder::EventRef;
+    /// use sse_codec_core::encoder::EventRef;
     ///
     /// let mut out = String::from(": stream start\n");
     /// EventRef::new("héllo").encode_to_string(&mut out)?;
     /// assert_eq!(out, ": stream start\ndata: héllo\n\n");
-    /// # Ok::<(), sse_codec::encoder::EncodeError>(())
+    /// # Ok::<(), sse_codec_core::encoder::EncodeError>(())
     /// ```
     #[cfg(feature = "alloc")]
     pub fn encode_to_string(&self, out: &mut alloc::string::String) -> Result<(), EncodeError> {
@@ -534,7 +534,7 @@ impl<'a> EventRef<'a> {
     ///
     /// ```
     /// use bytes::BytesMut;
-    /// use sse_codec::encoder::EventRef;
+    /// use sse_codec_core::encoder::EventRef;
     ///
     /// let event = EventRef::new("shared frame").with_event_type("tick");
     /// let mut buf = BytesMut::with_capacity(event.encoded_len()?);
@@ -542,7 +542,7 @@ impl<'a> EventRef<'a> {
     /// // One encoded frame, cheap to clone for every subscriber.
     /// let frame = buf.freeze();
     /// assert_eq!(&frame[..], b"event: tick\ndata: shared frame\n\n");
-    /// # Ok::<(), sse_codec::encoder::EncodeError>(())
+    /// # Ok::<(), sse_codec_core::encoder::EncodeError>(())
     /// ```
     #[cfg(feature = "bytes")]
     pub fn encode_to_buf<B: bytes::BufMut + ?Sized>(&self, out: &mut B) -> Result<(), EncodeError> {
@@ -569,7 +569,7 @@ impl<'a> EventRef<'a> {
 /// # Example
 ///
 /// ```
-/// use sse_codec::encoder::encoded_comment_len;
+/// use sse_codec_core::encoder::encoded_comment_len;
 ///
 /// assert_eq!(encoded_comment_len(""), 2); // ":\n"
 /// assert_eq!(encoded_comment_len("hi"), 4); // ":hi\n"
@@ -595,7 +595,7 @@ pub fn encoded_comment_len(text: &str) -> usize {
 /// # Example
 ///
 /// ```
-/// use sse_codec::encoder::{encode_comment_to_slice, EncodeError};
+/// use sse_codec_core::encoder::{encode_comment_to_slice, EncodeError};
 ///
 /// let mut buf = [0u8; 32];
 /// let n = encode_comment_to_slice("hello\nworld", &mut buf)?;
@@ -636,13 +636,13 @@ pub fn encode_comment_to_slice(text: &str, out: &mut [u8]) -> Result<usize, Enco
 /// # Example
 ///
 /// ```
-/// use sse_codec::encoder::encode_comment_to_vec;
+/// use sse_codec_core::encoder::encode_comment_to_vec;
 ///
 /// let mut out = Vec::new();
 /// encode_comment_to_vec("", &mut out)?;
 /// encode_comment_to_vec("a\rb", &mut out)?;
 /// assert_eq!(out, b":\n:a\n:b\n");
-/// # Ok::<(), sse_codec::encoder::EncodeError>(())
+/// # Ok::<(), sse_codec_core::encoder::EncodeError>(())
 /// ```
 #[cfg(feature = "alloc")]
 pub fn encode_comment_to_vec(text: &str, out: &mut alloc::vec::Vec<u8>) -> Result<(), EncodeError> {
@@ -667,12 +667,12 @@ pub fn encode_comment_to_vec(text: &str, out: &mut alloc::vec::Vec<u8>) -> Resul
 /// # Example
 ///
 /// ```
-/// use sse_codec::encoder::encode_comment_to_string;
+/// use sse_codec_core::encoder::encode_comment_to_string;
 ///
 /// let mut out = String::new();
 /// encode_comment_to_string("server v1.2", &mut out)?;
 /// assert_eq!(out, ":server v1.2\n");
-/// # Ok::<(), sse_codec::encoder::EncodeError>(())
+/// # Ok::<(), sse_codec_core::encoder::EncodeError>(())
 /// ```
 #[cfg(feature = "alloc")]
 pub fn encode_comment_to_string(
@@ -703,12 +703,12 @@ pub fn encode_comment_to_string(
 ///
 /// ```
 /// use bytes::BytesMut;
-/// use sse_codec::encoder::encode_comment_to_buf;
+/// use sse_codec_core::encoder::encode_comment_to_buf;
 ///
 /// let mut buf = BytesMut::new();
 /// encode_comment_to_buf("ping", &mut buf)?;
 /// assert_eq!(&buf[..], b":ping\n");
-/// # Ok::<(), sse_codec::encoder::EncodeError>(())
+/// # Ok::<(), sse_codec_core::encoder::EncodeError>(())
 /// ```
 #[cfg(feature = "bytes")]
 pub fn encode_comment_to_buf<B: bytes::BufMut + ?Sized>(
@@ -734,7 +734,7 @@ pub fn encode_comment_to_buf<B: bytes::BufMut + ?Sized>(
 /// # Example
 ///
 /// ```
-/// use sse_codec::encoder::{EncodeError, EventRef};
+/// use sse_codec_core::encoder::{EncodeError, EventRef};
 ///
 /// let err = EventRef::new("x").with_id("a\nb").validate().unwrap_err();
 /// assert_eq!(err, EncodeError::LineBreakInId);

@@ -13,7 +13,7 @@ use crate::decoder::Item;
 /// slices of the input instead, with no allocation for single-line data.
 ///
 /// ```
-/// use sse_codec::Event;
+/// use sse_codec_core::Event;
 /// let event = Event::new("hello").with_event_type("greeting").with_id("7");
 /// assert_eq!(event.data(), "hello");
 /// assert_eq!(event.event_type(), "greeting");

@@ -231,7 +231,7 @@ impl<B: crate::Buffer, C: Carry> Engine<B, C> {
 /// costs time linear in the input however it is chunked.
 ///
 /// ```
-/// use sse_codec::{Decoder, OwnedItem};
+/// use sse_codec_core::{Decoder, OwnedItem};
 ///
 /// let mut decoder = Decoder::new();
 /// let mut events = Vec::new();
@@ -337,7 +337,7 @@ impl Feed<'_> {
     /// the chunk is used up.
     ///
     /// ```
-    /// use sse_codec::{Decoder, Item};
+    /// use sse_codec_core::{Decoder, Item};
     /// let mut decoder = Decoder::new();
     /// let mut feed = decoder.feed(b"data: a\n\ndata: b\n\n");
     /// let mut total = 0;
@@ -444,7 +444,7 @@ mod shared {
     ///
     /// ```
     /// use bytes::Bytes;
-    /// use sse_codec::{BytesDecoder, OwnedItem};
+    /// use sse_codec_core::{BytesDecoder, OwnedItem};
     ///
     /// let mut decoder = BytesDecoder::new();
     /// let chunk = Bytes::from_static(b"event: tick\ndata: {\"n\":1}\n\n");
@@ -498,7 +498,7 @@ mod shared {
         ///
         /// ```
         /// use bytes::Bytes;
-        /// use sse_codec::{BytesDecoder, OwnedItem};
+        /// use sse_codec_core::{BytesDecoder, OwnedItem};
         ///
         /// let mut decoder = BytesDecoder::new();
         /// let mut events = Vec::new();

@@ -13,7 +13,7 @@
 //! # Decoding
 //!
 //! ```
-//! use sse_codec::{Builder, OwnedItem};
+//! use sse_codec_core::{Builder, OwnedItem};
 //!
 //! let mut decoder = Builder::new().comments(true).build();
 //! let stream: &[&[u8]] = &[
@@ -30,8 +30,8 @@
 //! assert_eq!(seen, [
 //!     OwnedItem::Comment(" welcome".into()),
 //!     OwnedItem::Retry(3000),
-//!     OwnedItem::Event(sse_codec::Event::new(r#"{"text":"Hel"}"#).with_event_type("token").with_id("41")),
-//!     OwnedItem::Event(sse_codec::Event::new("line 1\nline 2").with_id("41")),
+//!     OwnedItem::Event(sse_codec_core::Event::new(r#"{"text":"Hel"}"#).with_event_type("token").with_id("41")),
+//!     OwnedItem::Event(sse_codec_core::Event::new("line 1\nline 2").with_id("41")),
 //! ]);
 //! assert_eq!(decoder.last_event_id(), "41");
 //! assert_eq!(decoder.reconnection_time(), Some(3000));
@@ -40,7 +40,7 @@
 //! # Encoding
 //!
 //! ```
-//! use sse_codec::{EventRef, EncodeError, KEEP_ALIVE};
+//! use sse_codec_core::{EventRef, EncodeError, KEEP_ALIVE};
 //!
 //! let mut out = Vec::new();
 //! EventRef::new("line 1\r\nline 2").with_event_type("update").with_id("42").encode_to_vec(&mut out)?;

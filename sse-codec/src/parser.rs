@@ -53,7 +53,7 @@ impl<'a> Line<'a> {
     /// means the whole line is the name and the value is empty.
     ///
     /// ```
-    /// use sse_codec::Line;
+    /// use sse_codec_core::Line;
     /// assert_eq!(Line::parse(b"data:  x"), Line::Data(b" x"));
     /// assert_eq!(Line::parse(b"data"), Line::Data(b""));
     /// assert_eq!(Line::parse(b": hi"), Line::Comment(b" hi"));
@@ -292,7 +292,7 @@ pub enum Parsed<'a> {
 /// more bytes appended costs only the new bytes.
 ///
 /// ```
-/// use sse_codec::{Line, LineParser, Parsed};
+/// use sse_codec_core::{Line, LineParser, Parsed};
 ///
 /// let mut parser = LineParser::new();
 /// let mut input = b"data: hel".to_vec();

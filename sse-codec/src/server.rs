@@ -13,7 +13,7 @@ pub const CONTENT_TYPE: &str = "text/event-stream";
 /// ```
 /// let mut response = Vec::new();
 /// response.extend_from_slice(b"HTTP/1.1 200 OK\r\n");
-/// for (name, value) in sse_codec::RESPONSE_HEADERS {
+/// for (name, value) in sse_codec_core::RESPONSE_HEADERS {
 ///     response.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
 /// }
 /// assert!(response.starts_with(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"));
@@ -39,11 +39,11 @@ mod owned {
         /// `message`, `id` only when the ID is not empty.
         ///
         /// ```
-        /// use sse_codec::Event;
+        /// use sse_codec_core::Event;
         /// let mut out = Vec::new();
         /// Event::new("hi").with_id("1").as_event_ref().encode_to_vec(&mut out)?;
         /// assert_eq!(out, b"id: 1\ndata: hi\n\n");
-        /// # Ok::<(), sse_codec::EncodeError>(())
+        /// # Ok::<(), sse_codec_core::EncodeError>(())
         /// ```
         pub fn as_event_ref(&self) -> EventRef<'_> {
             EventRef {
@@ -59,7 +59,7 @@ mod owned {
         /// writes one `data:` line per line.
         ///
         /// ```
-        /// let event = sse_codec::Event::json(&[1, 2, 3])?;
+        /// let event = sse_codec_core::Event::json(&[1, 2, 3])?;
         /// assert_eq!(event.data(), "[1,2,3]");
         /// # Ok::<(), serde_json::Error>(())
         /// ```
@@ -79,7 +79,7 @@ mod owned {
     /// included.
     ///
     /// ```
-    /// use sse_codec::{Decoder, Event, OwnedItem, StreamEncoder};
+    /// use sse_codec_core::{Decoder, Event, OwnedItem, StreamEncoder};
     ///
     /// let events = [Event::new("a").with_id("1"), Event::new("b").with_id("1"), Event::new("c")];
     /// let mut encoder = StreamEncoder::new();
@@ -90,7 +90,7 @@ mod owned {
     /// assert_eq!(out, b"id: 1\ndata: a\n\ndata: b\n\nid:\ndata: c\n\n");
     /// let decoded: Vec<_> = Decoder::new().feed(&out).map(Result::unwrap).collect();
     /// assert_eq!(decoded, events.map(OwnedItem::Event));
-    /// # Ok::<(), sse_codec::EncodeError>(())
+    /// # Ok::<(), sse_codec_core::EncodeError>(())
     /// ```
     #[derive(Clone, Debug, Default)]
     pub struct StreamEncoder {
@@ -196,12 +196,12 @@ mod frame {
     /// subscriber.
     ///
     /// ```
-    /// use sse_codec::{EventRef, Frame};
+    /// use sse_codec_core::{EventRef, Frame};
     /// let frame = Frame::event(&EventRef::new("tick").with_event_type("clock"))?;
     /// let for_each_subscriber = [frame.clone(), frame.clone()];
     /// assert_eq!(for_each_subscriber[1].as_bytes().as_ref(), b"event: clock\ndata: tick\n\n");
     /// assert_eq!(Frame::keep_alive().as_bytes().as_ref(), b":\n");
-    /// # Ok::<(), sse_codec::EncodeError>(())
+    /// # Ok::<(), sse_codec_core::EncodeError>(())
     /// ```
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     pub struct Frame(Bytes);

@@ -1,7 +1,7 @@
 //! Drives every public decoding API of `sse-codec` over a chunking and
 //! collects [`Output`]s; all of them must agree.
 use bytes::Bytes;
-use sse_codec::{
+use sse_codec_core::{
     Buffers, Builder, BytesDecoder, Decoder, Error, Item, OwnedItem, RawDecoder, SliceBuffer,
 };
 
@@ -60,7 +60,7 @@ pub fn decode_owned(chunks: &[&[u8]], opts: &Options) -> Vec<Output> {
     out
 }
 
-/// [`Decoder`] through [`sse_codec::Feed::next_item`], borrowed.
+/// [`Decoder`] through [`sse_codec_core::Feed::next_item`], borrowed.
 pub fn decode_borrowed(chunks: &[&[u8]], opts: &Options) -> Vec<Output> {
     let mut decoder = builder(opts).build();
     let mut out = Vec::new();

@@ -19,7 +19,7 @@
 //! The memory checks use [`CountingAllocator`] when the binary installs it as
 //! its `#[global_allocator]` (the `decode` target and the stable tests do);
 //! otherwise they are skipped and only the retention of the caller-kept
-//! input of [`RawDecoder`](sse_codec::RawDecoder) is checked.
+//! input of [`RawDecoder`](sse_codec_core::RawDecoder) is checked.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -27,7 +27,7 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use arbitrary::{Arbitrary, Unstructured};
-use sse_codec::{Buffers, Builder, Decoder, EncodeError, Error, EventRef, Item, SliceBuffer};
+use sse_codec_core::{Buffers, Builder, Decoder, EncodeError, Error, EventRef, Item, SliceBuffer};
 
 use crate::{adapter, oracle, Options, Output};
 
@@ -200,7 +200,7 @@ pub const TINY: Options = Options {
 /// The decoder's defaults (16 MiB lines and events), comments on.
 pub const DEFAULTS: Options = Options {
     comments: true,
-    max_line_length: sse_codec::LineParser::DEFAULT_MAX_LINE_LENGTH,
+    max_line_length: sse_codec_core::LineParser::DEFAULT_MAX_LINE_LENGTH,
     max_event_size: Builder::DEFAULT_MAX_EVENT_SIZE,
 };
 
@@ -237,7 +237,7 @@ fn builder(opts: &Options) -> Builder {
 }
 
 /// `decode`: the bytes through every decoder under several limits. Nothing
-/// panics; every item consumes input; the [`RawDecoder`](sse_codec::RawDecoder)'s caller never has
+/// panics; every item consumes input; the [`RawDecoder`](sse_codec_core::RawDecoder)'s caller never has
 /// to keep more than a line (`max_line_length + 3` bytes, a BOM's worth of
 /// slack); a [`Decoder`] never holds more heap than [`retention_bound`]
 /// (when [`CountingAllocator`] is installed); all APIs agree.
@@ -315,7 +315,7 @@ pub fn check_decoder_retention(data: &[u8], opts: &Options) {
     );
 }
 
-/// Drives a [`RawDecoder`](sse_codec::RawDecoder) over [`SliceBuffer`]s the way its docs say, the
+/// Drives a [`RawDecoder`](sse_codec_core::RawDecoder) over [`SliceBuffer`]s the way its docs say, the
 /// caller keeping the input and appending `chunk_size` bytes at a time.
 /// Checks that a call never consumes more than it was given, that every item
 /// consumes at least one byte (so a caller's loop always ends), and that at
@@ -536,7 +536,7 @@ impl OptionsChoice {
             comments: self.comments,
             max_line_length: self
                 .max_line_length
-                .bytes(sse_codec::LineParser::DEFAULT_MAX_LINE_LENGTH),
+                .bytes(sse_codec_core::LineParser::DEFAULT_MAX_LINE_LENGTH),
             max_event_size: self.max_event_size.bytes(Builder::DEFAULT_MAX_EVENT_SIZE),
         }
     }

@@ -3,7 +3,7 @@
 //! The linear-time tests use sizes at which a decoder that rescans its input
 //! would take hours: finishing at all is the proof (no timing is asserted).
 
-use sse_codec::{Builder, Decoder, Error, Item, OwnedItem};
+use sse_codec_core::{Builder, Decoder, Error, Item, OwnedItem};
 use sse_codec_tests::{adapter, Options, Output};
 
 fn event(data: &str) -> Output {
@@ -52,9 +52,9 @@ fn endless_data_field_is_cut_at_the_event_limit_and_the_next_event_decodes() {
     assert_eq!(
         out,
         [
-            Ok(OwnedItem::Event(sse_codec::Event::new("before"))),
+            Ok(OwnedItem::Event(sse_codec_core::Event::new("before"))),
             Err(Error::EventTooLarge { limit }),
-            Ok(OwnedItem::Event(sse_codec::Event::new("after"))),
+            Ok(OwnedItem::Event(sse_codec_core::Event::new("after"))),
         ]
     );
 }
@@ -99,7 +99,7 @@ fn huge_line_in_seven_byte_chunks_is_linear() {
     let line_len = 32 << 20;
     let piece = [b'x'; 7];
     let mut total = 0usize;
-    let mut count = |feed: sse_codec::Feed<'_>| {
+    let mut count = |feed: sse_codec_core::Feed<'_>| {
         for item in feed {
             if let Ok(OwnedItem::Event(event)) = item {
                 total += event.data().len();

@@ -9,7 +9,7 @@
 //! (90 MB, one byte per call) when `SSE_LONG_TESTS=1` is set, and 1,000,000
 //! otherwise, to keep the default test run short.
 
-use sse_codec::{Buffers, Builder, BytesDecoder, Decoder, Error, Item, OwnedItem, SliceBuffer};
+use sse_codec_core::{Buffers, Builder, BytesDecoder, Decoder, Error, Item, OwnedItem, SliceBuffer};
 use sse_codec_tests::fuzz_checks::{
     allocation_count, live_bytes, peak_bytes, reset_peak, retention_bound, CountingAllocator,
 };

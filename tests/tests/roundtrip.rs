@@ -4,7 +4,7 @@
 //! encodes and decodes back to itself; nothing injects a field.
 
 use proptest::prelude::*;
-use sse_codec::{Decoder, EncodeError, Event, EventRef, OwnedItem, StreamEncoder};
+use sse_codec_core::{Decoder, EncodeError, Event, EventRef, OwnedItem, StreamEncoder};
 use sse_codec_tests::{adapter, Options, Output};
 
 fn cases() -> u32 {
@@ -101,7 +101,7 @@ proptest! {
     #[test]
     fn comments_never_inject_anything(text in text(), cuts in prop::collection::vec(any::<usize>(), 0..4)) {
         let mut out = Vec::new();
-        sse_codec::encode_comment_to_vec(&text, &mut out).unwrap();
+        sse_codec_core::encode_comment_to_vec(&text, &mut out).unwrap();
         let opts = Options { comments: true, ..Options::default() };
         let decoded = adapter::decode_chunks(&chunk(&out, &cuts), &opts);
         let lines: Vec<Output> = normalise_line_breaks(&text)

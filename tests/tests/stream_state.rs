@@ -1,7 +1,7 @@
 //! The state that outlives events: last event ID and reconnection time,
 //! across blocks, streams (reconnections) and seeding.
 
-use sse_codec::{Decoder, Event, OwnedItem};
+use sse_codec_core::{Decoder, Event, OwnedItem};
 
 fn events(decoder: &mut Decoder, input: &[u8]) -> Vec<Event> {
     decoder
@@ -115,7 +115,7 @@ fn seeded_last_event_id_is_used_until_the_stream_changes_it() {
 #[test]
 fn bytes_decoder_shares_single_line_data_with_the_input() {
     use bytes::Bytes;
-    let mut decoder = sse_codec::BytesDecoder::new();
+    let mut decoder = sse_codec_core::BytesDecoder::new();
     let chunk = Bytes::from_static(b"event: t\nid: 1\ndata: payload\n\ndata: a\ndata: b\n\n");
     let items: Vec<_> = decoder.feed(chunk.clone()).map(Result::unwrap).collect();
     let [OwnedItem::Event(first), OwnedItem::Event(second)] = &items[..] else {
@@ -199,7 +199,7 @@ fn long_lines_spanning_chunks_decode_alike_and_stay_intact() {
         let chunks: Vec<&[u8]> = input.chunks(size).collect();
         let outputs = adapter::decode_chunks(&chunks, &opts);
         assert_eq!(outputs.len(), want.len() + 1, "chunks of {size}");
-        let mut decoder = sse_codec::BytesDecoder::new();
+        let mut decoder = sse_codec_core::BytesDecoder::new();
         let mut kept = Vec::new();
         for chunk in &chunks {
             for item in decoder.feed(Bytes::copy_from_slice(chunk)) {
@@ -218,8 +218,8 @@ fn long_lines_spanning_chunks_decode_alike_and_stay_intact() {
 #[test]
 fn bytes_decoder_keeps_pushed_bytes_not_yet_pulled_in_stream_order() {
     use bytes::Bytes;
-    use sse_codec::BytesDecoder;
-    let data = |item: Option<Result<OwnedItem, sse_codec::Error>>| match item {
+    use sse_codec_core::BytesDecoder;
+    let data = |item: Option<Result<OwnedItem, sse_codec_core::Error>>| match item {
         Some(Ok(OwnedItem::Event(event))) => event.data().to_owned(),
         other => panic!("expected an event, got {other:?}"),
     };
