@@ -1,8 +1,9 @@
-//! An axum server with the classic event stream scenarios, each sent with
-//! [`SseStream`] (keep-alive comments every 15 s) and [`RESPONSE_HEADERS`].
+//! An axum server with the classic event stream scenarios, each sent as an
+//! [`SseStream`] (keep-alive comments every 15 s), which is the whole
+//! response with the `axum` feature.
 //!
 //! ```text
-//! cargo run -p sse-codec-tokio --example server          # PORT=3000 by default
+//! cargo run -p sse-codec-tokio --features axum --example server   # PORT=3000 by default
 //! curl -N http://127.0.0.1:3000/words
 //! curl -N http://127.0.0.1:3000/chat -d '{"message": "Hello"}'
 //! curl -N http://127.0.0.1:3000/progress
@@ -30,13 +31,12 @@
 
 use std::time::{Duration, Instant};
 
-use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use futures_util::stream::{self, Stream, StreamExt};
-use sse_codec_tokio::{Event, Message, SseStream, RESPONSE_HEADERS};
+use sse_codec_tokio::{Event, Message, SseStream};
 
 /// The keep-alive interval: proxies close connections idle for longer.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -75,22 +75,7 @@ fn sse<S>(events: S) -> Response
 where
     S: Stream<Item = Message> + Send + 'static,
 {
-    let body = SseStream::new(Box::pin(events)).keep_alive(KEEP_ALIVE);
-    sse_body(body)
-}
-
-/// An event stream response around an already configured [`SseStream`].
-fn sse_body<S>(body: SseStream<S>) -> Response
-where
-    SseStream<S>: Stream<Item = Result<bytes::Bytes, sse_codec_core::EncodeError>> + Send + 'static,
-{
-    let mut response = Response::builder();
-    for (name, value) in RESPONSE_HEADERS {
-        response = response.header(name, value);
-    }
-    response
-        .body(Body::from_stream(body))
-        .expect("the headers are valid")
+    SseStream::new(events).keep_alive(KEEP_ALIVE).into_response()
 }
 
 /// Yields `items`, one every `interval` (the first one at once).
@@ -197,14 +182,14 @@ async fn logs(headers: HeaderMap) -> Response {
     let lines = (first..first + LOG_LINES_PER_CONNECTION)
         .map(|n| -> Message { Event::new(log_line(n)).with_id(&n.to_string()).into() });
     let events = paced(lines.collect::<Vec<_>>(), Duration::from_millis(200));
-    let mut body = SseStream::new(Box::pin(events))
+    let mut body = SseStream::new(events)
         .keep_alive(KEEP_ALIVE)
         .retry(1000);
     if let Some(n) = last {
         // The client already has this ID: the encoder need not repeat it.
         body = body.resuming(&n.to_string());
     }
-    sse_body(body)
+    body.into_response()
 }
 
 /// Line `n` of the log: the same text whenever it is sent again.

@@ -113,9 +113,19 @@ impl Backoff {
         if !self.jitter {
             return grown;
         }
-        let spread = (grown - base).as_nanos();
-        let offset = u128::from(random) * spread / u128::from(u64::MAX);
-        base + Duration::from_nanos(u64::try_from(offset).unwrap_or(u64::MAX))
+        // A random point between `base` and `grown`: random / u64::MAX of
+        // the spread. When the spread is wider than u64::MAX nanoseconds
+        // (585 years: only with a `max` like `Duration::MAX`) the product
+        // would overflow u128, so the spread is scaled down first.
+        let spread = grown.saturating_sub(base).as_nanos();
+        let scale = u128::from(u64::MAX);
+        let offset = match spread.checked_mul(u128::from(random)) {
+            Some(product) => product / scale,
+            None => spread / scale * u128::from(random),
+        };
+        base.saturating_add(Duration::from_nanos(
+            u64::try_from(offset).unwrap_or(u64::MAX),
+        ))
     }
 }
 

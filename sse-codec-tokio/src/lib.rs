@@ -14,8 +14,11 @@
 //!   independent of the HTTP library.
 
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
+#[cfg(feature = "axum")]
+mod axum;
 mod client;
 mod codec;
 mod server;
@@ -23,7 +26,7 @@ mod stream;
 
 pub use client::{reconnect, Backoff, Connection, Reconnect, ReconnectError};
 pub use codec::SseCodec;
-pub use server::{KeepAlive, Message, SseStream};
+pub use server::{IntoMessage, KeepAlive, Message, SseStream};
 /// The core crate, for anything not re-exported below (its `Error` is
 /// re-exported as [`LimitError`] to keep it apart from this crate's [`Error`]).
 pub use sse_codec_core;

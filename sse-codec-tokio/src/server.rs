@@ -1,5 +1,10 @@
-//! Server side: encoding a stream of events, and keep-alive comments.
+//! Server side: where an event becomes bytes on a socket. [`SseStream`]
+//! encodes each item with the core's [`StreamEncoder`], skips what cannot be
+//! encoded, and adds keep-alive comments; [`KeepAlive`] adds keep-alives to
+//! a stream of frames.
 
+use std::convert::Infallible;
+use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -7,6 +12,7 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
+use pin_project_lite::pin_project;
 use sse_codec_core::{EncodeError, Event, EventRef, Frame, StreamEncoder};
 use tokio::time::{Instant, Sleep};
 
@@ -35,6 +41,53 @@ impl From<Frame> for Message {
     }
 }
 
+/// What [`SseStream`] takes as items: an [`Event`], a [`Frame`], a
+/// [`Message`], or a `Result` of one of them (the `Err` of a `Result` ends
+/// the response, as with axum's own `Sse`).
+pub trait IntoMessage {
+    /// The error a `Result` item carries; [`Infallible`] for the others.
+    type Error;
+
+    /// The message to send, or the source's error.
+    ///
+    /// # Errors
+    /// The `Err` of a `Result` item, as it is.
+    fn into_message(self) -> Result<Message, Self::Error>;
+}
+
+macro_rules! into_message {
+    ($($item:ty),*) => {$(
+        impl IntoMessage for $item {
+            type Error = Infallible;
+            fn into_message(self) -> Result<Message, Infallible> {
+                Ok(self.into())
+            }
+        }
+
+        impl<E> IntoMessage for Result<$item, E> {
+            type Error = E;
+            fn into_message(self) -> Result<Message, E> {
+                self.map(Into::into)
+            }
+        }
+    )*};
+}
+
+into_message!(Event, Frame, Message);
+
+/// The shortest keep-alive interval: tokio's timer has a resolution of one
+/// millisecond, and a zero interval would send keep-alives without pause.
+const MIN_INTERVAL: Duration = Duration::from_millis(1);
+
+/// A deadline `interval` from now, or about 30 years from now when the
+/// interval reaches past what the clock can represent (`Duration::MAX`
+/// means "never").
+fn deadline_after(interval: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(interval)
+        .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365 * 30))
+}
+
 /// A timer that fires after `interval` without activity.
 #[derive(Debug)]
 struct IdleTimer {
@@ -43,16 +96,17 @@ struct IdleTimer {
 }
 
 impl IdleTimer {
+    /// `interval` below one millisecond is raised to one millisecond.
     fn new(interval: Duration) -> Self {
+        let interval = interval.max(MIN_INTERVAL);
         IdleTimer {
             interval,
-            sleep: Box::pin(tokio::time::sleep(interval)),
+            sleep: Box::pin(tokio::time::sleep_until(deadline_after(interval))),
         }
     }
 
     fn reset(&mut self) {
-        let deadline = Instant::now() + self.interval;
-        self.sleep.as_mut().reset(deadline);
+        self.sleep.as_mut().reset(deadline_after(self.interval));
     }
 
     /// Whether the stream has been idle for the interval; restarts the timer if so.
@@ -66,41 +120,45 @@ impl IdleTimer {
     }
 }
 
-/// Interleaves a keep-alive comment ([`Frame::keep_alive`], `":\n"`) into a
-/// stream whenever it has yielded nothing for `interval`; every item resets
-/// the timer. Proxies and load balancers close connections that look idle:
-/// an interval of 15 to 30 seconds is usual.
-///
-/// Works on any stream whose items can be made from a [`Frame`]: `Frame`,
-/// [`Message`], `Bytes`. Needs a tokio runtime with the time driver.
-///
-/// ```
-/// use std::time::Duration;
-/// use sse_codec_core::Frame;
-/// use sse_codec_tokio::KeepAlive;
-/// # use futures_core::Stream;
-///
-/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
-/// # async fn main() {
-/// // A source that never yields: only keep-alives come out.
-/// let never = NeverStream::<Frame>(std::marker::PhantomData);
-/// let mut stream = KeepAlive::new(never, Duration::from_secs(15));
-/// let next = std::future::poll_fn(|cx| std::pin::Pin::new(&mut stream).poll_next(cx)).await;
-/// assert_eq!(next, Some(Frame::keep_alive()));
-/// # }
-/// # struct NeverStream<T>(std::marker::PhantomData<T>);
-/// # impl<T> Unpin for NeverStream<T> {}
-/// # impl<T> Stream for NeverStream<T> {
-/// #     type Item = T;
-/// #     fn poll_next(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<Option<T>> {
-/// #         std::task::Poll::Pending
-/// #     }
-/// # }
-/// ```
-#[derive(Debug)]
-pub struct KeepAlive<S> {
-    inner: S,
-    timer: IdleTimer,
+pin_project! {
+    /// Interleaves a keep-alive comment ([`Frame::keep_alive`], `":\n"`) into a
+    /// stream whenever it has yielded nothing for `interval`; every item resets
+    /// the timer. Proxies and load balancers close connections that look idle:
+    /// an interval of 15 to 30 seconds is usual.
+    ///
+    /// Works on any stream whose items can be made from a [`Frame`]: `Frame`,
+    /// [`Message`], `Bytes`. Needs a tokio runtime with the time driver. An
+    /// interval below one millisecond counts as one millisecond; one too long
+    /// for the clock (`Duration::MAX`) never fires.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sse_codec_core::Frame;
+    /// use sse_codec_tokio::KeepAlive;
+    /// # use futures_core::Stream;
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// // A source that never yields: only keep-alives come out.
+    /// let never = NeverStream::<Frame>(std::marker::PhantomData);
+    /// let mut stream = std::pin::pin!(KeepAlive::new(never, Duration::from_secs(15)));
+    /// let next = std::future::poll_fn(|cx| stream.as_mut().poll_next(cx)).await;
+    /// assert_eq!(next, Some(Frame::keep_alive()));
+    /// # }
+    /// # struct NeverStream<T>(std::marker::PhantomData<T>);
+    /// # impl<T> Stream for NeverStream<T> {
+    /// #     type Item = T;
+    /// #     fn poll_next(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<Option<T>> {
+    /// #         std::task::Poll::Pending
+    /// #     }
+    /// # }
+    /// ```
+    #[derive(Debug)]
+    pub struct KeepAlive<S> {
+        #[pin]
+        inner: S,
+        timer: IdleTimer,
+    }
 }
 
 impl<S> KeepAlive<S> {
@@ -120,14 +178,14 @@ impl<S> KeepAlive<S> {
 
 impl<S> Stream for KeepAlive<S>
 where
-    S: Stream + Unpin,
+    S: Stream,
     S::Item: From<Frame>,
 {
     type Item = S::Item;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
-        let this = &mut *self;
-        match Pin::new(&mut this.inner).poll_next(cx) {
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
+        let this = self.project();
+        match this.inner.poll_next(cx) {
             Poll::Ready(Some(item)) => {
                 this.timer.reset();
                 Poll::Ready(Some(item))
@@ -141,46 +199,76 @@ where
     }
 }
 
-/// Turns a stream of events (anything `Into<`[`Message`]`>`: [`Event`],
-/// [`Frame`], `Message`) into encoded `Bytes`, ready for
-/// `axum::body::Body::from_stream`, a hyper body, or any byte sink; with
-/// [`keep_alive`](Self::keep_alive), a comment is sent after each idle
-/// interval, and with [`retry`](Self::retry) the stream starts by setting the
-/// client's reconnection time.
-///
-/// An event that cannot be encoded (a line break in its type or ID) comes
-/// out as an `Err` in its place; the stream goes on.
-///
-/// ```
-/// use sse_codec_core::Event;
-/// use sse_codec_tokio::SseStream;
-/// # use futures_core::Stream;
-///
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() {
-/// let events = OnceStream(Some(Event::new("hello").with_id("1")));
-/// let mut body = SseStream::new(events).retry(2000);
-/// let mut out = Vec::new();
-/// while let Some(bytes) = std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_next(cx)).await {
-///     out.extend_from_slice(&bytes.unwrap());
-/// }
-/// assert_eq!(out, b"retry: 2000\n\nid: 1\ndata: hello\n\n");
-/// # }
-/// # struct OnceStream<T>(Option<T>);
-/// # impl<T> Unpin for OnceStream<T> {}
-/// # impl<T> Stream for OnceStream<T> {
-/// #     type Item = T;
-/// #     fn poll_next(mut self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<Option<T>> {
-/// #         std::task::Poll::Ready(self.0.take())
-/// #     }
-/// # }
-/// ```
-#[derive(Debug)]
-pub struct SseStream<S> {
-    inner: S,
-    encoder: StreamEncoder,
-    keep_alive: Option<IdleTimer>,
-    retry: Option<u64>,
+/// How many un-encodable items in a row [`SseStream`] skips in one poll
+/// before it yields to the runtime (and asks to be polled again), so that a
+/// source of nothing but bad events cannot hog a worker thread.
+const MAX_SKIPS_PER_POLL: usize = 32;
+
+/// The function [`SseStream::on_skipped`] sets.
+type SkipHook = Box<dyn FnMut(&EncodeError, &Message) + Send>;
+
+pin_project! {
+    /// Turns a stream of events into encoded `Bytes`: the body of an event
+    /// stream response. Items are anything [`IntoMessage`]: [`Event`],
+    /// [`Frame`], [`Message`], or a `Result` of one of them.
+    ///
+    /// - With [`keep_alive`](Self::keep_alive), a comment is sent after each
+    ///   idle interval; with [`retry`](Self::retry), the stream starts by
+    ///   setting the client's reconnection time.
+    /// - **One bad event never ends the stream.** An event that cannot be
+    ///   encoded (a line break in its type or ID, a NUL in its ID) is
+    ///   skipped: the events before and after it are sent, and the function
+    ///   set with [`on_skipped`](Self::on_skipped) is told (and, with the
+    ///   `tracing` feature, a `WARN` event is emitted).
+    /// - The `Err` of a `Result` item is passed on as the stream's error,
+    ///   which ends an axum or hyper response, as with axum's `Sse`.
+    /// - With the `axum` feature, `SseStream` is an
+    ///   `axum::response::IntoResponse` with the right headers
+    ///   ([`RESPONSE_HEADERS`](crate::RESPONSE_HEADERS)): it is the whole
+    ///   handler's return value. The source need not be `Unpin`.
+    ///
+    /// ```
+    /// use futures_util::{stream, StreamExt};
+    /// use sse_codec_tokio::{Event, SseStream};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let events = stream::iter([
+    ///     Event::new("hello").with_id("1"),
+    ///     Event::new("bad").with_id("2\nevent: injected"), // cannot be encoded: skipped
+    ///     Event::new("world").with_id("3"),
+    /// ]);
+    /// let skipped = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    /// let seen = skipped.clone();
+    /// let body = SseStream::new(events)
+    ///     .retry(2000)
+    ///     .on_skipped(move |error, _message| seen.lock().unwrap().push(error.to_string()));
+    /// let chunks: Vec<_> = body.map(|bytes| bytes.unwrap()).collect().await;
+    /// let out = chunks.concat();
+    /// assert_eq!(out, b"retry: 2000\n\nid: 1\ndata: hello\n\nid: 3\ndata: world\n\n");
+    /// assert_eq!(skipped.lock().unwrap().len(), 1);
+    /// # }
+    /// ```
+    pub struct SseStream<S> {
+        #[pin]
+        inner: S,
+        encoder: StreamEncoder,
+        keep_alive: Option<IdleTimer>,
+        retry: Option<u64>,
+        on_skipped: Option<SkipHook>,
+    }
+}
+
+impl<S: fmt::Debug> fmt::Debug for SseStream<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SseStream")
+            .field("inner", &self.inner)
+            .field("encoder", &self.encoder)
+            .field("keep_alive", &self.keep_alive.as_ref().map(|timer| timer.interval))
+            .field("retry", &self.retry)
+            .field("on_skipped", &self.on_skipped.is_some())
+            .finish()
+    }
 }
 
 impl<S> SseStream<S> {
@@ -191,11 +279,15 @@ impl<S> SseStream<S> {
             encoder: StreamEncoder::new(),
             keep_alive: None,
             retry: None,
+            on_skipped: None,
         }
     }
 
-    /// Sends a keep-alive comment whenever nothing was sent for `interval`.
-    /// Needs a tokio runtime with the time driver.
+    /// Sends a keep-alive comment (`":\n"`) whenever nothing was sent for
+    /// `interval` (15 to 30 s is usual: proxies close connections that look
+    /// idle). Needs a tokio runtime with the time driver. An interval below
+    /// one millisecond counts as one millisecond; `Duration::MAX` never
+    /// fires.
     pub fn keep_alive(mut self, interval: Duration) -> Self {
         self.keep_alive = Some(IdleTimer::new(interval));
         self
@@ -214,49 +306,84 @@ impl<S> SseStream<S> {
         self
     }
 
-    fn encode(&mut self, message: Message) -> Result<Bytes, EncodeError> {
-        let mut buf = BytesMut::new();
-        match message {
-            Message::Event(event) => self.encoder.encode_event_to_buf(&event, &mut buf)?,
-            Message::Frame(frame) => return Ok(frame.into_bytes()),
-            Message::Comment(text) => return Ok(Frame::comment(&text).into_bytes()),
-            Message::Retry(ms) => EventRef::empty().with_retry(ms).encode_to_buf(&mut buf)?,
-        }
-        Ok(buf.freeze())
+    /// Calls `hook` with the error and the message each time an item is
+    /// skipped because it cannot be encoded (for logs or metrics); the
+    /// stream goes on either way.
+    pub fn on_skipped(mut self, hook: impl FnMut(&EncodeError, &Message) + Send + 'static) -> Self {
+        self.on_skipped = Some(Box::new(hook));
+        self
+    }
+}
+
+/// Encodes one message; all or nothing.
+fn encode(encoder: &mut StreamEncoder, message: Message) -> Result<Bytes, (EncodeError, Message)> {
+    let mut buf = BytesMut::new();
+    let result = match &message {
+        Message::Event(event) => encoder.encode_event_to_buf(event, &mut buf),
+        Message::Frame(frame) => return Ok(frame.clone().into_bytes()),
+        Message::Comment(text) => return Ok(Frame::comment(text).into_bytes()),
+        Message::Retry(ms) => EventRef::empty().with_retry(*ms).encode_to_buf(&mut buf),
+    };
+    match result {
+        Ok(()) => Ok(buf.freeze()),
+        Err(error) => Err((error, message)),
+    }
+}
+
+/// Tells the hook, and `tracing` with that feature, that a message was skipped.
+fn report_skipped(hook: &mut Option<SkipHook>, error: &EncodeError, message: &Message) {
+    #[cfg(feature = "tracing")]
+    tracing::warn!(%error, ?message, "sse-codec-tokio: skipped an event that cannot be encoded");
+    if let Some(hook) = hook {
+        hook(error, message);
     }
 }
 
 impl<S> Stream for SseStream<S>
 where
-    S: Stream + Unpin,
-    S::Item: Into<Message>,
+    S: Stream,
+    S::Item: IntoMessage,
 {
-    type Item = Result<Bytes, EncodeError>;
+    type Item = Result<Bytes, <S::Item as IntoMessage>::Error>;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
-        if let Some(ms) = this.retry.take() {
-            return Poll::Ready(Some(this.encode(Message::Retry(ms))));
-        }
-        match Pin::new(&mut this.inner).poll_next(cx) {
-            Poll::Ready(Some(item)) => {
-                if let Some(timer) = &mut this.keep_alive {
-                    timer.reset();
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let mut this = self.project();
+        for _ in 0..MAX_SKIPS_PER_POLL {
+            let polled = match this.retry.take() {
+                Some(ms) => Poll::Ready(Some(Ok(Message::Retry(ms)))),
+                None => this.inner.as_mut().poll_next(cx).map(|item| item.map(IntoMessage::into_message)),
+            };
+            match polled {
+                Poll::Ready(Some(item)) => {
+                    let message = match item {
+                        Ok(message) => message,
+                        Err(error) => return Poll::Ready(Some(Err(error))),
+                    };
+                    match encode(this.encoder, message) {
+                        Ok(bytes) => {
+                            if let Some(timer) = this.keep_alive {
+                                timer.reset();
+                            }
+                            return Poll::Ready(Some(Ok(bytes)));
+                        }
+                        Err((error, message)) => report_skipped(this.on_skipped, &error, &message),
+                    }
                 }
-                Poll::Ready(Some(this.encode(item.into())))
-            }
-            Poll::Ready(None) => Poll::Ready(None),
-            Poll::Pending => {
-                let idle = this
-                    .keep_alive
-                    .as_mut()
-                    .is_some_and(|timer| timer.poll_idle(cx));
-                if idle {
-                    Poll::Ready(Some(Ok(Frame::keep_alive().into_bytes())))
-                } else {
-                    Poll::Pending
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Pending => {
+                    let idle = this
+                        .keep_alive
+                        .as_mut()
+                        .is_some_and(|timer| timer.poll_idle(cx));
+                    return if idle {
+                        Poll::Ready(Some(Ok(Frame::keep_alive().into_bytes())))
+                    } else {
+                        Poll::Pending
+                    };
                 }
             }
         }
+        cx.waker().wake_by_ref();
+        Poll::Pending
     }
 }

@@ -99,7 +99,8 @@
 //! - `bytes`: [`BytesDecoder`], zero-copy events over `bytes::Bytes`;
 //!   [`EventRef::encode_to_buf`] into any `BufMut`; [`Frame`], an event
 //!   encoded once and shared.
-//! - `serde`: `Event::json`, event data from any `serde::Serialize` value.
+//! - `serde`: `Event::json`, event data from any `serde::Serialize` value,
+//!   and `Event::parse_json`, data read into any `serde::Deserialize` type.
 //! - `arbitrary`: `arbitrary::Arbitrary` for [`EventRef`] and [`Event`], for
 //!   fuzzing (implies `std`).
 //!
@@ -108,7 +109,7 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 #![warn(clippy::std_instead_of_core, clippy::alloc_instead_of_core)]
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "alloc")]
 extern crate alloc;

@@ -70,6 +70,31 @@ mod owned {
         pub fn json<T: serde::Serialize + ?Sized>(value: &T) -> Result<Event, serde_json::Error> {
             Ok(Event::new(serde_json::to_string(value)?))
         }
+
+        /// The event's data read as JSON into a `T` (with the `serde`
+        /// feature): the reading side of [`Event::json`].
+        ///
+        /// ```
+        /// #[derive(serde::Deserialize, Debug, PartialEq)]
+        /// struct Delta {
+        ///     text: String,
+        /// }
+        ///
+        /// let mut decoder = sse_codec_core::Decoder::new();
+        /// let items: Vec<_> = decoder.feed(b"data: {\"text\":\"Hel\"}\n\n").collect();
+        /// let Ok(sse_codec_core::OwnedItem::Event(event)) = &items[0] else { panic!() };
+        /// assert_eq!(event.parse_json::<Delta>()?, Delta { text: "Hel".into() });
+        /// assert!(event.parse_json::<u32>().is_err());
+        /// # Ok::<(), serde_json::Error>(())
+        /// ```
+        ///
+        /// # Errors
+        /// When the data is not JSON, or not of the shape of `T` (see
+        /// `serde_json::from_str`).
+        #[cfg(feature = "serde")]
+        pub fn parse_json<'de, T: serde::Deserialize<'de>>(&'de self) -> Result<T, serde_json::Error> {
+            serde_json::from_str(self.data())
+        }
     }
 
     /// Encodes a sequence of events as one stream, writing each event's ID
