@@ -1,13 +1,13 @@
 //! `sse encode`: JSON lines (as `sse decode` prints them) to an event stream.
 
-use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::borrow::Cow;
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::process::ExitCode;
 
 use serde_json::{Map, Value};
 use sse_codec_core::{Event, StreamEncoder};
 
-use crate::usage_error;
+use crate::{error, Input};
 
 /// One input line, understood.
 enum Command {
@@ -16,28 +16,48 @@ enum Command {
     Comment(String),
 }
 
-pub(crate) fn encode(file: Option<&str>) -> ExitCode {
-    let input: Box<dyn Read> = match file {
-        None | Some("-") => Box::new(io::stdin().lock()),
-        Some(path) => match File::open(path) {
-            Ok(file) => Box::new(file),
-            Err(error) => return usage_error(&format!("cannot open '{path}': {error}")),
-        },
+pub(crate) fn encode(input: &Input) -> ExitCode {
+    let reader = match input.open() {
+        Ok(reader) => reader,
+        Err(message) => {
+            error(message);
+            return ExitCode::from(2);
+        }
     };
     let mut out = BufWriter::new(io::stdout().lock());
-    match run_encode(BufReader::new(input), &mut out) {
+    match run_encode(BufReader::new(reader), &mut out, input) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
-        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("sse encode: {error}");
+        Err(Failure::Write(io_error)) if io_error.kind() == io::ErrorKind::BrokenPipe => {
+            ExitCode::SUCCESS
+        }
+        Err(Failure::Write(io_error)) => {
+            error(format_args!("cannot write to standard output: {io_error}"));
+            ExitCode::from(2)
+        }
+        Err(Failure::Read(io_error)) => {
+            error(format_args!("cannot read {input}: {io_error}"));
             ExitCode::from(2)
         }
     }
 }
 
-/// Encodes every line; `Ok(false)` if some line was skipped.
-fn run_encode<R: BufRead>(mut input: R, out: &mut dyn Write) -> io::Result<bool> {
+/// Why encoding stopped early.
+#[derive(Debug)]
+enum Failure {
+    /// The input could not be read (or was not UTF-8).
+    Read(io::Error),
+    /// The output could not be written.
+    Write(io::Error),
+}
+
+/// Encodes every line; `Ok(false)` if some line was skipped. Bad lines are
+/// reported on standard error with `name` and their line number.
+fn run_encode<R: BufRead>(
+    mut input: R,
+    out: &mut dyn Write,
+    name: &Input,
+) -> Result<bool, Failure> {
     let mut encoder = StreamEncoder::new();
     let mut clean = true;
     let mut buf = Vec::new();
@@ -45,7 +65,7 @@ fn run_encode<R: BufRead>(mut input: R, out: &mut dyn Write) -> io::Result<bool>
     let mut number = 0;
     loop {
         line.clear();
-        if input.read_line(&mut line)? == 0 {
+        if input.read_line(&mut line).map_err(Failure::Read)? == 0 {
             break;
         }
         number += 1;
@@ -62,19 +82,19 @@ fn run_encode<R: BufRead>(mut input: R, out: &mut dyn Write) -> io::Result<bool>
             .map_err(|error| error.to_string())
         });
         match encoded {
-            Ok(()) => out.write_all(&buf)?,
+            Ok(()) => out.write_all(&buf).map_err(Failure::Write)?,
             Err(message) => {
                 clean = false;
-                out.flush()?;
-                eprintln!("sse encode: line {number}: {message}; skipped");
+                out.flush().map_err(Failure::Write)?;
+                error(format_args!("{name}: line {number}: {message}; skipped"));
             }
         }
         // Pass events on as they come when reading from a live pipe.
-        if input.fill_buf()?.is_empty() || !line.ends_with('\n') {
-            out.flush()?;
+        if input.fill_buf().map_err(Failure::Read)?.is_empty() || !line.ends_with('\n') {
+            out.flush().map_err(Failure::Write)?;
         }
     }
-    out.flush()?;
+    out.flush().map_err(Failure::Write)?;
     Ok(clean)
 }
 
@@ -89,12 +109,25 @@ fn parse(line: &str, last_event_id: &str) -> Result<Command, String> {
         Some(key) => Err(format!("unexpected key \"{key}\"")),
         None => Ok(()),
     };
-    if object.contains_key("data") {
-        keys(&["type", "data", "id"])?;
-        let data = string(&object, "data")?.unwrap_or_default();
-        let event_type = string(&object, "type")?.unwrap_or("message");
+    if let Some(data) = object.get("data") {
+        keys(&["type", "event", "data", "id"])?;
+        // A string is the data; any other value is written as JSON text.
+        let data = match data {
+            Value::String(text) => Cow::Borrowed(text.as_str()),
+            other => Cow::Owned(other.to_string()),
+        };
+        // "event" (the field's name in the stream) is an alias of "type".
+        let event_type = match (string(&object, "type")?, string(&object, "event")?) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(
+                    "\"type\" and \"event\" differ: give the event type once, as \"type\"".into(),
+                )
+            }
+            (Some(event_type), _) | (None, Some(event_type)) => event_type,
+            (None, None) => "message",
+        };
         let id = string(&object, "id")?.unwrap_or(last_event_id);
-        Ok(Command::Event(Event::from_parts(event_type, data, id)))
+        Ok(Command::Event(Event::from_parts(event_type, &data, id)))
     } else if let Some(retry) = object.get("retry") {
         keys(&["retry"])?;
         match retry.as_u64() {

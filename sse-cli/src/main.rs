@@ -1,187 +1,237 @@
 //! `sse`: look inside Server-Sent Events streams.
 //!
-//! `sse decode [FILE] [--chunk-size N] [--comments]` prints one JSON object
-//! per line for each thing the stream does, in stream order; `sse encode
-//! [FILE]` reads such lines and writes the event stream.
+//! `sse decode [FILE]` prints one JSON object per line for each thing the
+//! stream does, in stream order; `sse encode [FILE]` reads such lines and
+//! writes the event stream; `sse completions SHELL` prints a completion
+//! script. `sse --help` documents the exit statuses.
 
+use std::fmt;
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, Read};
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use sse_codec_core::{Builder, Item};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
+mod decode;
 mod encode;
 mod json;
 
-const USAGE: &str = "\
-usage: sse decode [FILE] [--chunk-size N] [--comments] [--max-line-length N] [--max-event-size N]
-       sse encode [FILE]
+/// The exit statuses, shown at the end of `sse --help`.
+const EXIT_STATUS: &str = "\
+Exit status:
+  0  success (also for an empty input)
+  1  a limit was exceeded (the event is skipped, decoding goes on), or an input
+     line could not be encoded (it is reported with its line number and skipped)
+  2  a usage error, an input that cannot be read, or an output that cannot be
+     written
+  3  sse decode: the input holds lines but not one SSE field (data, event, id,
+     retry) or comment: not a text/event-stream (an error page, JSON, gzip...)";
 
-Decodes a text/event-stream from FILE (or standard input when FILE is absent
-or '-') and prints one JSON object per line, in stream order:
-  {\"type\":\"<event type>\",\"data\":\"<data>\",\"id\":\"<last event ID>\"}   an event
-  {\"retry\":<milliseconds>}                                   a valid retry line
-  {\"comment\":\"<text after the colon>\"}                       a comment (--comments)
+/// Decode Server-Sent Events (text/event-stream) into JSON lines, and back.
+#[derive(Debug, Parser)]
+#[command(
+    name = "sse",
+    version,
+    after_help = EXIT_STATUS,
+    arg_required_else_help = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-options:
-  --chunk-size N        feed the decoder N bytes at a time (default: each read)
-  --comments            print comments too
-  --max-line-length N   longest line accepted, in bytes (default 16 MiB)
-  --max-event-size N    largest event data accepted, in bytes (default 16 MiB)
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Decode a text/event-stream into JSON lines.
+    #[command(
+        long_about = "Decode a text/event-stream into JSON lines.
 
-sse encode reads those JSON lines (\"type\" and \"id\" optional in events) from
-FILE or standard input and writes the text/event-stream to standard output;
-an id is written only when it changes, so decode | encode | decode is exact.
+Reads FILE (standard input when FILE is absent or '-') and prints one JSON
+object per line, in stream order:
+  {\"type\":\"<event type>\",\"data\":\"<data>\",\"id\":\"<last event ID>\"}  an event
+  {\"retry\":<milliseconds>}                                  a valid retry line
+  {\"comment\":\"<text after the colon>\"}                      a comment (--comments)
 
-exit status: 0 on success, 1 if a limit was exceeded (the event is skipped,
-decoding goes on) or an input line could not be encoded (it is reported with
-its line number and skipped), 2 on a usage error or unreadable input.";
+At the end, standard error says so when the stream stopped in the middle of an
+event (with the number of bytes after the last empty line, which are
+discarded), and when the input does not look like a text/event-stream at all
+(exit status 3).",
+        after_help = "Example: curl -sN https://example.com/stream | sse decode"
+    )]
+    Decode(DecodeArgs),
+    /// Encode JSON lines (as `sse decode` prints them) into a text/event-stream.
+    #[command(
+        long_about = "Encode JSON lines (as `sse decode` prints them) into a text/event-stream.
 
-/// Parsed command line of `sse decode`.
-#[derive(Debug)]
-struct DecodeArgs {
-    file: Option<String>,
-    chunk_size: Option<usize>,
-    builder: Builder,
+Reads FILE (standard input when FILE is absent or '-'), one JSON object per
+line, and writes the event stream to standard output:
+  {\"data\":..., \"type\":\"...\", \"id\":\"...\"}  an event; \"type\" (or its alias
+                                         \"event\") and \"id\" may be omitted
+  {\"retry\":<milliseconds>}              a retry line
+  {\"comment\":\"...\"}                     a comment
+
+A \"data\" that is a string is the data; any other JSON value (an object, an
+array, a number, true, false, null) is written as compact JSON text. An id is
+written only when it changes, so `sse decode | sse encode | sse decode` prints
+what the first `sse decode` printed. A line that cannot be encoded is reported
+on standard error with its line number and skipped (exit status 1).",
+        after_help = "Example: echo '{\"event\":\"ping\",\"data\":{\"n\":1}}' | sse encode"
+    )]
+    Encode(EncodeArgs),
+    /// Print a completion script for SHELL to standard output.
+    #[command(
+        after_help = "Example: sse completions bash > ~/.local/share/bash-completion/completions/sse"
+    )]
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// The command line of `sse decode`.
+#[derive(Debug, Args)]
+pub(crate) struct DecodeArgs {
+    /// The stream to decode ('-' or absent: standard input).
+    #[arg(value_name = "FILE")]
+    file: Option<PathBuf>,
+    /// Feed the decoder N bytes at a time [default: what each read returns].
+    #[arg(long, value_name = "N", value_parser = at_least_one)]
+    chunk_size: Option<NonZeroUsize>,
+    /// Print comments too.
+    #[arg(long)]
+    comments: bool,
+    /// The longest line accepted, in bytes [default: 16 MiB].
+    #[arg(long, value_name = "N")]
+    max_line_length: Option<usize>,
+    /// The largest event data accepted, in bytes [default: 16 MiB].
+    #[arg(long, value_name = "N")]
+    max_event_size: Option<usize>,
+}
+
+/// The command line of `sse encode`.
+#[derive(Debug, Args)]
+pub(crate) struct EncodeArgs {
+    /// The JSON lines to encode ('-' or absent: standard input).
+    #[arg(value_name = "FILE")]
+    file: Option<PathBuf>,
+}
+
+/// Parses a number of at least 1.
+fn at_least_one(value: &str) -> Result<NonZeroUsize, String> {
+    match value.parse::<usize>() {
+        Ok(n) => NonZeroUsize::new(n).ok_or_else(|| "must be at least 1".to_owned()),
+        Err(_) => Err("not a number".to_owned()),
+    }
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("decode") => match parse_decode_args(&args[1..]) {
-            Ok(decode_args) => decode(&decode_args),
-            Err(message) => usage_error(&message),
-        },
-        Some("encode") => match &args[1..] {
-            [] => encode::encode(None),
-            [file] if !file.starts_with('-') || file == "-" => encode::encode(Some(file)),
-            [flag] => usage_error(&format!("unknown option '{flag}'")),
-            [_, extra, ..] => usage_error(&format!("unexpected argument '{extra}'")),
-        },
-        Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(usage) => return usage_error(&usage),
+    };
+    match cli.command {
+        Command::Decode(args) => decode::decode(&args),
+        Command::Encode(args) => encode::encode(&Input::new(args.file)),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "sse", &mut io::stdout());
             ExitCode::SUCCESS
         }
-        Some(other) => usage_error(&format!("unknown command '{other}'")),
-        None => usage_error("missing command"),
     }
 }
 
-pub(crate) fn usage_error(message: &str) -> ExitCode {
-    eprintln!("sse: {message}\n{USAGE}");
+/// Reports a command-line error on one line, with clap's tips and where to
+/// read more, and returns exit status 2. `--help`, `--version` and a bare
+/// `sse` print what they print, as clap does.
+fn usage_error(usage: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        usage.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = usage.print();
+        return ExitCode::from(u8::try_from(usage.exit_code()).unwrap_or(2));
+    }
+    let text = usage.render().to_string();
+    let mut lines = text.lines().map(str::trim).filter(|line| {
+        !line.is_empty() && !line.starts_with("Usage:") && !line.starts_with("For more information")
+    });
+    let first = lines.next().unwrap_or("invalid command line");
+    let mut message = first.strip_prefix("error: ").unwrap_or(first).to_owned();
+    let details: Vec<&str> = lines.collect();
+    if !details.is_empty() {
+        message = format!("{message} ({})", details.join("; "));
+    }
+    // `sse decode --help` for an error in `sse decode ...`.
+    let command = std::env::args()
+        .skip(1)
+        .find(|arg| !arg.starts_with('-'))
+        .filter(|arg| Cli::command().find_subcommand(arg).is_some());
+    let help = match command {
+        Some(command) => format!("sse {command} --help"),
+        None => "sse --help".to_owned(),
+    };
+    error(format_args!("{message}; see '{help}'"));
     ExitCode::from(2)
 }
 
-fn parse_decode_args(args: &[String]) -> Result<DecodeArgs, String> {
-    let mut parsed = DecodeArgs {
-        file: None,
-        chunk_size: None,
-        builder: Builder::new(),
-    };
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        let mut number = |name: &str| -> Result<usize, String> {
-            let value = args.next().ok_or_else(|| format!("{name} needs a value"))?;
-            value
-                .parse::<usize>()
-                .map_err(|_| format!("{name}: '{value}' is not a number"))
-        };
-        match arg.as_str() {
-            "--comments" => parsed.builder = parsed.builder.comments(true),
-            "--chunk-size" => match number(arg)? {
-                0 => return Err("--chunk-size must be at least 1".into()),
-                n => parsed.chunk_size = Some(n),
+/// Prints `sse: <message>` on standard error: one line.
+pub(crate) fn error(message: impl fmt::Display) {
+    eprintln!("sse: {message}");
+}
+
+/// Where a command reads from. Its `Display` names it for messages:
+/// `'path'` or `standard input`.
+#[derive(Debug)]
+pub(crate) enum Input {
+    Stdin,
+    File(PathBuf),
+}
+
+impl Input {
+    /// The input named on the command line: none or `-` is standard input.
+    fn new(file: Option<PathBuf>) -> Self {
+        match file {
+            Some(path) if path.as_os_str() != "-" => Input::File(path),
+            _ => Input::Stdin,
+        }
+    }
+
+    /// Opens the input.
+    ///
+    /// # Errors
+    /// A one-line message naming the file when it cannot be opened.
+    pub(crate) fn open(&self) -> Result<Box<dyn Read>, String> {
+        match self {
+            Input::Stdin => Ok(Box::new(io::stdin().lock())),
+            Input::File(path) => match File::open(path) {
+                Ok(file) => Ok(Box::new(file)),
+                Err(error) => Err(format!("cannot open {self}: {error}")),
             },
-            "--max-line-length" => parsed.builder = parsed.builder.max_line_length(number(arg)?),
-            "--max-event-size" => parsed.builder = parsed.builder.max_event_size(number(arg)?),
-            "-" if parsed.file.is_none() => parsed.file = Some(arg.clone()),
-            flag if flag.starts_with('-') => return Err(format!("unknown option '{flag}'")),
-            _ if parsed.file.is_none() => parsed.file = Some(arg.clone()),
-            extra => return Err(format!("unexpected argument '{extra}'")),
-        }
-    }
-    Ok(parsed)
-}
-
-fn decode(args: &DecodeArgs) -> ExitCode {
-    let mut input: Box<dyn Read> = match args.file.as_deref() {
-        None | Some("-") => Box::new(io::stdin().lock()),
-        Some(path) => match File::open(path) {
-            Ok(file) => Box::new(file),
-            Err(error) => return usage_error(&format!("cannot open '{path}': {error}")),
-        },
-    };
-    let mut out = BufWriter::new(io::stdout().lock());
-    match run_decode(&mut *input, &mut out, args) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(1),
-        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("sse decode: {error}");
-            ExitCode::from(2)
         }
     }
 }
 
-/// Decodes all of `input` to JSON lines; `Ok(false)` if a limit was exceeded.
-fn run_decode(input: &mut dyn Read, out: &mut dyn Write, args: &DecodeArgs) -> io::Result<bool> {
-    let mut decoder = args.builder.build();
-    let mut clean = true;
-    let mut buf = vec![0u8; args.chunk_size.unwrap_or(64 * 1024)];
-    loop {
-        let n = match args.chunk_size {
-            // Exactly N bytes per chunk, fewer only at the end.
-            Some(size) => fill(input, &mut buf[..size])?,
-            None => match input.read(&mut buf) {
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-                result => result?,
-            },
-        };
-        if n == 0 {
-            break;
+impl fmt::Display for Input {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Input::Stdin => f.write_str("standard input"),
+            Input::File(path) => write!(f, "'{}'", path.display()),
         }
-        let mut feed = decoder.feed(&buf[..n]);
-        while let Some(item) = feed.next_item() {
-            match item {
-                Ok(Item::Event(event)) => {
-                    out.write_all(b"{\"type\":")?;
-                    json::write_str(out, event.event_type())?;
-                    out.write_all(b",\"data\":")?;
-                    json::write_str(out, event.data())?;
-                    out.write_all(b",\"id\":")?;
-                    json::write_str(out, event.id())?;
-                    out.write_all(b"}\n")?;
-                }
-                Ok(Item::Retry(ms)) => writeln!(out, "{{\"retry\":{ms}}}")?,
-                Ok(Item::Comment(text)) => {
-                    out.write_all(b"{\"comment\":")?;
-                    json::write_str(out, text)?;
-                    out.write_all(b"}\n")?;
-                }
-                Err(error) => {
-                    clean = false;
-                    out.flush()?;
-                    eprintln!("sse decode: {error}");
-                }
-            }
-        }
-        drop(feed);
-        out.flush()?;
     }
-    decoder.end_of_stream();
-    Ok(clean)
 }
 
-/// Reads until `buf` is full or the input ends; returns the bytes read.
-fn fill(input: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match input.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-            Err(error) => return Err(error),
-        }
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
     }
-    Ok(filled)
 }
