@@ -75,7 +75,9 @@ fn sse<S>(events: S) -> Response
 where
     S: Stream<Item = Message> + Send + 'static,
 {
-    SseStream::new(events).keep_alive(KEEP_ALIVE).into_response()
+    SseStream::new(events)
+        .keep_alive(KEEP_ALIVE)
+        .into_response()
 }
 
 /// Yields `items`, one every `interval` (the first one at once).
@@ -182,9 +184,7 @@ async fn logs(headers: HeaderMap) -> Response {
     let lines = (first..first + LOG_LINES_PER_CONNECTION)
         .map(|n| -> Message { Event::new(log_line(n)).with_id(&n.to_string()).into() });
     let events = paced(lines.collect::<Vec<_>>(), Duration::from_millis(200));
-    let mut body = SseStream::new(events)
-        .keep_alive(KEEP_ALIVE)
-        .retry(1000);
+    let mut body = SseStream::new(events).keep_alive(KEEP_ALIVE).retry(1000);
     if let Some(n) = last {
         // The client already has this ID: the encoder need not repeat it.
         body = body.resuming(&n.to_string());

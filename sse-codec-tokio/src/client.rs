@@ -403,4 +403,37 @@ mod tests {
             "{middle:?}"
         );
     }
+
+    #[test]
+    fn extreme_durations_saturate_instead_of_panicking() {
+        let extremes = [Duration::ZERO, Duration::from_nanos(1), Duration::MAX];
+        for initial in extremes {
+            for max in extremes {
+                for jitter in [false, true] {
+                    let backoff = Backoff {
+                        initial,
+                        factor: u32::MAX,
+                        max,
+                        jitter,
+                    };
+                    for failures in [0, 1, 2, 33, u32::MAX] {
+                        for random in [0, 1, u64::MAX / 2, u64::MAX] {
+                            let delay = backoff.delay(initial, failures, random);
+                            assert!(delay >= initial, "{backoff:?} {failures} {random}");
+                            assert!(delay <= initial.max(max), "{backoff:?} {failures} {random}");
+                        }
+                    }
+                }
+            }
+        }
+        // With an unbounded maximum the jitter still spans the whole range (up to
+        // 2^32 times the base, 136 years here).
+        let backoff = Backoff {
+            max: Duration::MAX,
+            ..Backoff::default()
+        };
+        let base = Duration::from_secs(1);
+        assert_eq!(backoff.delay(base, 40, 0), base);
+        assert!(backoff.delay(base, 40, u64::MAX) > Duration::from_secs(86_400 * 365 * 100));
+    }
 }

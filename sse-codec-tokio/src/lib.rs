@@ -30,13 +30,13 @@ pub use server::{IntoMessage, KeepAlive, Message, SseStream};
 /// The core crate, for anything not re-exported below (its `Error` is
 /// re-exported as [`LimitError`] to keep it apart from this crate's [`Error`]).
 pub use sse_codec_core;
+/// A decoding limit was exceeded (the core's [`sse_codec_core::Error`]).
+pub use sse_codec_core::Error as LimitError;
 pub use sse_codec_core::{
     encode_comment_to_buf, encode_comment_to_string, encode_comment_to_vec, Builder, BytesDecoder,
     BytesFeed, Decoder, EncodeError, Event, EventRef, Feed, Frame, Item, OwnedItem, RawEvent,
     StreamEncoder, CONTENT_TYPE, KEEP_ALIVE, RESPONSE_HEADERS,
 };
-/// A decoding limit was exceeded (the core's [`sse_codec_core::Error`]).
-pub use sse_codec_core::Error as LimitError;
 pub use stream::{EventStream, EventStreamError};
 
 use std::fmt;

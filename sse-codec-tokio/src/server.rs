@@ -264,7 +264,10 @@ impl<S: fmt::Debug> fmt::Debug for SseStream<S> {
         f.debug_struct("SseStream")
             .field("inner", &self.inner)
             .field("encoder", &self.encoder)
-            .field("keep_alive", &self.keep_alive.as_ref().map(|timer| timer.interval))
+            .field(
+                "keep_alive",
+                &self.keep_alive.as_ref().map(|timer| timer.interval),
+            )
             .field("retry", &self.retry)
             .field("on_skipped", &self.on_skipped.is_some())
             .finish()
@@ -351,7 +354,11 @@ where
         for _ in 0..MAX_SKIPS_PER_POLL {
             let polled = match this.retry.take() {
                 Some(ms) => Poll::Ready(Some(Ok(Message::Retry(ms)))),
-                None => this.inner.as_mut().poll_next(cx).map(|item| item.map(IntoMessage::into_message)),
+                None => this
+                    .inner
+                    .as_mut()
+                    .poll_next(cx)
+                    .map(|item| item.map(IntoMessage::into_message)),
             };
             match polled {
                 Poll::Ready(Some(item)) => {

@@ -370,3 +370,57 @@ async fn keep_alive_combinator_on_frames() {
     );
     assert_eq!(start.elapsed(), Duration::from_secs(40));
 }
+
+#[tokio::test(start_paused = true)]
+async fn keep_alive_intervals_at_the_extremes_do_not_panic_or_spin() {
+    let start = tokio::time::Instant::now();
+    let late = || {
+        Timed(
+            vec![(Duration::from_secs(1), Event::new("late").into())],
+            None,
+            start,
+        )
+    };
+    // `Duration::MAX` never fires: only the event comes out.
+    let body = SseStream::new(late()).keep_alive(Duration::MAX);
+    let out: Vec<_> = collect_bytes(body).await;
+    assert_eq!(out, ["data: late\n\n"]);
+    let frames = collect(KeepAlive::new(late(), Duration::MAX)).await;
+    assert_eq!(frames, [Message::Event(Event::new("late"))]);
+    // Zero and one nanosecond count as one millisecond: one keep-alive per
+    // millisecond of silence, not an endless burst.
+    for interval in [Duration::ZERO, Duration::from_nanos(1)] {
+        let start = tokio::time::Instant::now();
+        let source = Timed(
+            vec![(Duration::from_millis(10), Event::new("x").into())],
+            None,
+            start,
+        );
+        let out = collect_bytes(SseStream::new(source).keep_alive(interval)).await;
+        let keep_alives = out.iter().filter(|s| *s == ":\n").count();
+        assert!((9..=10).contains(&keep_alives), "{interval:?}: {out:?}");
+        assert_eq!(out.last().map(String::as_str), Some("data: x\n\n"));
+        let frames = collect(KeepAlive::new(
+            Timed(
+                vec![(Duration::from_millis(10), Event::new("x").into())],
+                None,
+                tokio::time::Instant::now(),
+            ),
+            interval,
+        ))
+        .await;
+        assert!((9..=11).contains(&frames.len()), "{interval:?}: {frames:?}");
+    }
+}
+
+/// Every chunk of an encoded body, as text.
+async fn collect_bytes<S>(mut body: S) -> Vec<String>
+where
+    S: futures_core::Stream<Item = Result<bytes::Bytes, std::convert::Infallible>> + Unpin,
+{
+    let mut out = Vec::new();
+    while let Some(bytes) = next(&mut body).await {
+        out.push(String::from_utf8(bytes.unwrap().to_vec()).unwrap());
+    }
+    out
+}

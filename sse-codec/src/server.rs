@@ -92,7 +92,9 @@ mod owned {
         /// When the data is not JSON, or not of the shape of `T` (see
         /// `serde_json::from_str`).
         #[cfg(feature = "serde")]
-        pub fn parse_json<'de, T: serde::Deserialize<'de>>(&'de self) -> Result<T, serde_json::Error> {
+        pub fn parse_json<'de, T: serde::Deserialize<'de>>(
+            &'de self,
+        ) -> Result<T, serde_json::Error> {
             serde_json::from_str(self.data())
         }
     }
