@@ -1,21 +1,125 @@
-//! Tokio adapters for [`sse_codec_core`]: everything a tokio server or client
-//! needs around the core decoder and encoder.
+//! Server-Sent Events for tokio: serve them from axum or hyper, follow them
+//! from reqwest or any byte stream, exact to the WHATWG spec (the decoder and
+//! encoder are [`sse_codec_core`]'s, re-exported here: one dependency is
+//! enough).
 //!
+//! # Serving events (axum, feature `axum`)
+//!
+//! [`SseStream`] is the whole response: the right headers, the events
+//! encoded (an event that cannot be encoded is skipped, never ends the
+//! stream), keep-alive comments while idle.
+//!
+//! ```no_run
+//! # #[cfg(all(feature = "axum", feature = "serde"))] mod example {
+//! use std::time::Duration;
+//!
+//! use axum::{response::IntoResponse, routing::get, Router};
+//! use futures_util::stream::{self, StreamExt};
+//! use sse_codec_tokio::{Event, SseStream};
+//!
+//! async fn progress() -> impl IntoResponse {
+//!     let events = stream::iter(0..=100).then(|percent| async move {
+//!         tokio::time::sleep(Duration::from_millis(50)).await;
+//!         Event::json(&serde_json::json!({ "percent": percent }))
+//!     });
+//!     SseStream::new(events).keep_alive(Duration::from_secs(15))
+//! }
+//!
+//! #[tokio::main]
+//! pub async fn main() -> std::io::Result<()> {
+//!     let app = Router::new().route("/progress", get(progress));
+//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//!     axum::serve(listener, app).await
+//! }
+//! # }
+//! # fn main() {
+//! #     #[cfg(all(feature = "axum", feature = "serde"))]
+//! #     example::main().unwrap();
+//! # }
+//! ```
+//!
+//! # Following a stream (any HTTP client)
+//!
+//! [`reconnect`] keeps a stream alive across connections: it calls your
+//! connect function with the last event ID to send as `Last-Event-ID`, waits
+//! the server's `retry` time, and stops on whatever you call a stop (HTTP 204).
+//!
+//! ```no_run
+//! use futures_util::StreamExt;
+//! use reqwest::{header, StatusCode};
+//! use sse_codec_tokio::{reconnect, Connection, OwnedItem};
+//!
+//! #[tokio::main]
+//! async fn main() {
+//!     let client = reqwest::Client::new();
+//!     let mut events = reconnect(move |last_event_id: Option<String>| {
+//!         let mut request = client
+//!             .get("http://127.0.0.1:3000/progress")
+//!             .header(header::ACCEPT, "text/event-stream")
+//!             .header(header::CACHE_CONTROL, "no-cache");
+//!         if let Some(id) = last_event_id {
+//!             request = request.header("last-event-id", id);
+//!         }
+//!         async move {
+//!             let response = match request.send().await {
+//!                 Ok(response) => response,
+//!                 Err(error) => return Connection::Retry(error), // try again later
+//!             };
+//!             let is_event_stream = response
+//!                 .headers()
+//!                 .get(header::CONTENT_TYPE)
+//!                 .and_then(|value| value.to_str().ok())
+//!                 .is_some_and(|value| value.starts_with("text/event-stream"));
+//!             match response.status() {
+//!                 StatusCode::OK if is_event_stream => {
+//!                     Connection::Stream(Box::pin(response.bytes_stream()))
+//!                 }
+//!                 status if status.is_server_error() => match response.error_for_status() {
+//!                     Err(error) => Connection::Retry(error),
+//!                     Ok(_) => Connection::Stop,
+//!                 },
+//!                 // 204 No Content, another status, or not an event stream: stop.
+//!                 _ => Connection::Stop,
+//!             }
+//!         }
+//!     });
+//!     while let Some(item) = events.next().await {
+//!         match item {
+//!             Ok(OwnedItem::Event(event)) => println!("{} {}", event.event_type(), event.data()),
+//!             Ok(_) => {}                         // a `retry` (already applied) or a comment
+//!             Err(error) => eprintln!("{error}"), // reported; the stream goes on
+//!         }
+//!     }
+//! }
+//! ```
+//!
+//! # What is here
+//!
+//! - [`SseStream`]: a `Stream` of events ([`Event`], [`Frame`], [`Message`],
+//!   or `Result`s of them) turned into encoded `Bytes`, with keep-alive and
+//!   `retry`; an `axum` response with the feature; [`KeepAlive`] adds
+//!   keep-alives to any stream of frames; [`RESPONSE_HEADERS`] for other
+//!   servers.
+//! - [`EventStream`]: events from any `Stream` of byte chunks (reqwest's
+//!   `bytes_stream()`, hyper and `http-body` frames, axum bodies), zero-copy.
+//! - [`reconnect`]: events across reconnections, independent of the HTTP
+//!   library, with [`Backoff`].
 //! - [`SseCodec`]: a `tokio_util::codec` `Decoder` and `Encoder`, for
 //!   `FramedRead`/`FramedWrite` over any `AsyncRead`/`AsyncWrite`.
-//! - [`EventStream`]: events from any `Stream` of byte chunks (reqwest's
-//!   `bytes_stream()`, hyper and `http-body` frames, axum bodies).
-//! - Servers: [`SseStream`] turns a `Stream` of events into encoded `Bytes`
-//!   (for `axum::body::Body::from_stream`, hyper, or any sink), with an
-//!   optional keep-alive comment after an idle interval; [`KeepAlive`] does
-//!   the keep-alive alone; [`RESPONSE_HEADERS`] are the headers to send.
-//! - Clients: [`reconnect`] yields events across reconnections, waiting the
-//!   server's `retry` time and sending the last event ID each time,
-//!   independent of the HTTP library.
+//!
+//! # Crate features
+//!
+//! - `axum`: [`SseStream`] implements `axum::response::IntoResponse` (axum 0.8).
+//! - `serde`: [`Event::json`] and [`Event::parse_json`].
+//! - `tracing`: a `WARN` event for each event [`SseStream`] skips.
 
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 #[cfg(feature = "axum")]
 mod axum;
