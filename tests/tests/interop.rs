@@ -17,12 +17,13 @@
 //!   minimal HTTP client, on the same server, as a baseline.
 //!
 //! Install Chromium and the npm package with `tests/interop/setup.sh`.
-//! Without them the first two tests skip, saying so on stderr, unless the
-//! environment variable `CI` is set: then they fail.
+//! Without them the first two tests are reported as ignored, with the
+//! reason (the build script `tests/build.rs` looks for them), unless the
+//! environment variable `CI` is set: then they run, and fail.
 
-#[path = "../examples/common/http.rs"]
+#[path = "../../sse-codec-tokio/examples/common/http.rs"]
 mod http;
-#[path = "interop/server.rs"]
+#[path = "../interop/server.rs"]
 mod server;
 
 use std::io::{self, Write};
@@ -47,7 +48,7 @@ fn on_ci() -> bool {
 
 /// A client is not installed: fails on CI, skips (saying so) elsewhere.
 fn unavailable(what: &str) {
-    let hint = "install it with sse-codec-tokio/tests/interop/setup.sh";
+    let hint = "install it with tests/interop/setup.sh";
     assert!(
         !on_ci(),
         "{what}; CI is set, so this fails instead of skipping: {hint}"
@@ -58,9 +59,7 @@ fn unavailable(what: &str) {
 }
 
 fn interop_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("interop")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("interop")
 }
 
 /// What a client script reports.
@@ -164,6 +163,10 @@ fn describe(output: &Output) -> String {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    missing_chromium,
+    ignore = "headless Chromium not found (/usr/bin/chromium or $CHROMIUM): run tests/interop/setup.sh"
+)]
 async fn chromium_event_source() {
     let chromium = std::env::var_os("CHROMIUM")
         .map(PathBuf::from)
@@ -220,6 +223,10 @@ async fn chromium_event_source() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    missing_node_eventsource,
+    ignore = "node or the npm package eventsource not found in tests/interop: run tests/interop/setup.sh"
+)]
 async fn node_eventsource() {
     let dir = interop_dir();
     match std::process::Command::new("node")

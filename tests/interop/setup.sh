@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the clients of the interop tests (sse-codec-tokio/tests/interop.rs):
+# Installs the clients of the interop tests (tests/tests/interop.rs):
 # Debian's chromium, if /usr/bin/chromium is missing, and the npm package
 # `eventsource` (pinned by package-lock.json) into this directory's
 # node_modules. Needs node and npm (Node 20 or later). Safe to run again.
