@@ -12,8 +12,8 @@ fn main() {
     println!("cargo::rerun-if-env-changed=CI");
     println!("cargo::rerun-if-env-changed=CHROMIUM");
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let eventsource = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("interop/node_modules/eventsource/package.json");
+    let eventsource =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/node_modules/eventsource/package.json");
     // A path that does not exist counts as changed on every build, so that
     // installing a client is noticed.
     println!("cargo::rerun-if-changed={chromium}");

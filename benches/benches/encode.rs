@@ -16,11 +16,11 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 use futures_core::Stream;
-use sse_codec_core::{EventRef, Frame};
 use sse_codec_benches::{
     big_lines, cli_filter, count_allocations, llm_tokens, multiline_lines, print_allocations,
     record, record_allocations, reset_record, CountingAllocator,
 };
+use sse_codec_core::{EventRef, Frame};
 
 #[global_allocator]
 static GLOBAL: CountingAllocator = CountingAllocator;
