@@ -112,8 +112,10 @@ fn run_decode(
         if n == 0 {
             break;
         }
-        check.observe(&buf[..n]);
-        let mut feed = decoder.feed(&buf[..n]);
+        // `Read` returns at most the buffer's length.
+        let chunk = buf.get(..n).unwrap_or(&buf);
+        check.observe(chunk);
+        let mut feed = decoder.feed(chunk);
         while let Some(item) = feed.next_item() {
             match item {
                 Ok(item) => write_item(out, &item).map_err(Failure::Write)?,
@@ -159,6 +161,11 @@ fn write_item(out: &mut dyn Write, item: &Item<'_>) -> io::Result<()> {
 }
 
 /// Reads until `buf` is full or the input ends; returns the bytes read.
+#[allow(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    reason = "`filled` < `buf.len()` in the loop, and `Read` returns at most the slice's length"
+)]
 fn fill(input: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
@@ -211,6 +218,12 @@ impl StreamCheck {
     const LINE_PREFIX: usize = BOM.len() + "retry:".len();
 
     /// Takes the next chunk of input into account.
+    #[allow(
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        reason = "`chunk[0]` only when not empty, `end` is a position in `chunk`; \
+                  byte counts are u64 and cannot reach 2^64"
+    )]
     fn observe(&mut self, mut chunk: &[u8]) {
         let room = HEAD_LEN.saturating_sub(self.head.len());
         self.head.extend_from_slice(&chunk[..room.min(chunk.len())]);
@@ -250,6 +263,11 @@ impl StreamCheck {
         }
     }
 
+    #[allow(
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        reason = "the slice end is at most `bytes.len()`; a u64 byte count cannot reach 2^64"
+    )]
     fn extend_line(&mut self, bytes: &[u8]) {
         let room = Self::LINE_PREFIX.saturating_sub(self.line.len());
         self.line.extend_from_slice(&bytes[..room.min(bytes.len())]);
@@ -265,7 +283,7 @@ impl StreamCheck {
         // The longest field name is 5 bytes: 6 bytes tell a known field
         // (with its colon) from a longer name.
         let empty = text.is_empty();
-        match Line::parse(&text[..text.len().min(6)]) {
+        match Line::parse(text.get(..6).unwrap_or(text)) {
             Line::Empty => {}
             Line::Unknown { .. } => self.line_seen = true,
             Line::Comment(_) | Line::Data(_) | Line::Event(_) | Line::Id(_) | Line::Retry(_) => {

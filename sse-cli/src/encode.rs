@@ -62,13 +62,13 @@ fn run_encode<R: BufRead>(
     let mut clean = true;
     let mut buf = Vec::new();
     let mut line = String::new();
-    let mut number = 0;
+    let mut number: u64 = 0;
     loop {
         line.clear();
         if input.read_line(&mut line).map_err(Failure::Read)? == 0 {
             break;
         }
-        number += 1;
+        number = number.saturating_add(1);
         if line.trim().is_empty() {
             continue;
         }

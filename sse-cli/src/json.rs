@@ -13,8 +13,12 @@ pub(crate) fn write_str(out: &mut dyn Write, bytes: &[u8]) -> io::Result<()> {
         .iter()
         .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
     {
-        out.write_all(&rest[..pos])?;
-        match rest[pos] {
+        let (before, special) = rest.split_at(pos);
+        out.write_all(before)?;
+        let Some((&byte, after)) = special.split_first() else {
+            break; // `pos` is the position of a byte of `rest`: not reached
+        };
+        match byte {
             b'"' => out.write_all(b"\\\"")?,
             b'\\' => out.write_all(b"\\\\")?,
             b'\n' => out.write_all(b"\\n")?,
@@ -22,7 +26,7 @@ pub(crate) fn write_str(out: &mut dyn Write, bytes: &[u8]) -> io::Result<()> {
             b'\t' => out.write_all(b"\\t")?,
             control => write!(out, "\\u{control:04x}")?,
         }
-        rest = &rest[pos + 1..];
+        rest = after;
     }
     out.write_all(rest)?;
     out.write_all(b"\"")

@@ -5,6 +5,19 @@
 //! writes the event stream; `sse completions SHELL` prints a completion
 //! script. `sse --help` documents the exit statuses.
 
+// No panics in the command itself: every index, length sum, unwrap and
+// expect is either fallible or allowed where it stands, with the reason.
+#![cfg_attr(
+    not(test),
+    warn(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects
+    )
+)]
+
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};

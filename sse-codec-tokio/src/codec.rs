@@ -112,12 +112,25 @@ impl Decoder for SseCodec {
             // Hand the decoder complete lines only, so that every value lies
             // in one `Bytes` and is sliced, not copied; an unterminated line
             // waits in `src` (scanned once) unless it is already over the limit.
-            let end = match memrchr2(b'\n', b'\r', &src[self.scanned..]) {
+            // `scanned` is from the last call; a caller that passes another,
+            // shorter buffer than `FramedRead` would gets it scanned anew.
+            let scanned = if self.scanned <= src.len() {
+                self.scanned
+            } else {
+                0
+            };
+            let unscanned = src.get(scanned..).unwrap_or_default();
+            let end = match memrchr2(b'\n', b'\r', unscanned) {
                 Some(last) => {
                     self.handed = 0;
-                    self.scanned + last + 1
+                    // `last` indexes `unscanned`, so this is at most `src.len()`.
+                    #[allow(clippy::arithmetic_side_effects, reason = "at most src.len()")]
+                    let end = scanned + last + 1;
+                    end
                 }
-                None if !src.is_empty() && self.handed + src.len() > self.max_line_length => {
+                None if !src.is_empty()
+                    && self.handed.saturating_add(src.len()) > self.max_line_length =>
+                {
                     self.handed = self.handed.saturating_add(src.len());
                     src.len()
                 }

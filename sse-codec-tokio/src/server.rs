@@ -85,7 +85,8 @@ const MIN_INTERVAL: Duration = Duration::from_millis(1);
 fn deadline_after(interval: Duration) -> Instant {
     let now = Instant::now();
     now.checked_add(interval)
-        .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365 * 30))
+        .or_else(|| now.checked_add(Duration::from_secs(86_400 * 365 * 30)))
+        .unwrap_or(now)
 }
 
 /// A timer that fires after `interval` without activity.

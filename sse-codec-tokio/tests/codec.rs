@@ -424,3 +424,16 @@ where
     }
     out
 }
+
+#[test]
+fn a_caller_that_swaps_in_a_shorter_buffer_gets_it_scanned_anew() {
+    // `FramedRead` only appends to its buffer; a caller driving the codec by
+    // hand may not. The scan position of the first buffer must not be used
+    // to slice the second (it panicked before).
+    let mut codec = SseCodec::new();
+    let mut long = BytesMut::from(&b"data: a line without its end yet"[..]);
+    assert!(codec.decode(&mut long).unwrap().is_none());
+    let mut short = BytesMut::from(&b"data: x\n\n"[..]);
+    let item = codec.decode(&mut short).unwrap();
+    assert_eq!(item, Some(Ok(OwnedItem::Event(Event::new("x")))));
+}
