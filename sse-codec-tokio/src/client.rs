@@ -104,7 +104,7 @@ impl Backoff {
     }
 
     /// The delay after `failures` consecutive failures, for base delay `base`.
-    fn delay(&self, base: Duration, failures: u32, random: u64) -> Duration {
+    pub(crate) fn delay(&self, base: Duration, failures: u32, random: u64) -> Duration {
         if failures == 0 {
             return base;
         }

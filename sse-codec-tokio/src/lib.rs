@@ -125,11 +125,16 @@ struct ReadmeDoctests;
 mod axum;
 mod client;
 mod codec;
+#[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
+pub mod eventsource;
 mod server;
 mod stream;
 
 pub use client::{reconnect, Backoff, Connection, Reconnect, ReconnectError};
 pub use codec::SseCodec;
+#[cfg(feature = "reqwest")]
+pub use eventsource::{EventSource, RequestBuilderExt};
 pub use server::{IntoMessage, KeepAlive, Message, SseStream};
 /// The core crate, for anything not re-exported below (its `Error` is
 /// re-exported as [`LimitError`] to keep it apart from this crate's [`Error`]).

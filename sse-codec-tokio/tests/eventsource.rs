@@ -1,0 +1,1 @@
+//! The `EventSource` fault matrix over real loopback HTTP (being written).
