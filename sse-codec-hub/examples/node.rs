@@ -79,7 +79,9 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, Str
                 let ms: u64 = value.parse().map_err(|_| bad("not a number"))?;
                 options.keep_alive = Duration::from_millis(ms);
             }
-            "--retry-ms" => options.retry_ms = Some(value.parse().map_err(|_| bad("not a number"))?),
+            "--retry-ms" => {
+                options.retry_ms = Some(value.parse().map_err(|_| bad("not a number"))?)
+            }
             _ => return Err(format!("unknown flag {flag}\n{USAGE}")),
         }
     }
@@ -147,13 +149,7 @@ async fn publish(
         event = event.with_event_type(event_type);
     }
     match node.hub.publish(&topic, &event).await {
-        Ok(id) => cors(
-            (
-                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                id,
-            )
-                .into_response(),
-        ),
+        Ok(id) => cors(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], id).into_response()),
         Err(error) => failure(&error),
     }
 }

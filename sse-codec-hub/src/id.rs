@@ -126,8 +126,25 @@ mod tests {
     #[test]
     fn pairs_parse_strictly() {
         assert_eq!(parse_pair("1-2"), Some(Pos { hi: 1, lo: 2 }));
-        assert_eq!(parse_pair("1700000000000-0"), Some(Pos { hi: 1_700_000_000_000, lo: 0 }));
-        for bad in ["", "-", "1-", "-1", "1", "a-1", "+1-1", "1-1-1", " 1-1", "18446744073709551616-0"] {
+        assert_eq!(
+            parse_pair("1700000000000-0"),
+            Some(Pos {
+                hi: 1_700_000_000_000,
+                lo: 0
+            })
+        );
+        for bad in [
+            "",
+            "-",
+            "1-",
+            "-1",
+            "1",
+            "a-1",
+            "+1-1",
+            "1-1-1",
+            " 1-1",
+            "18446744073709551616-0",
+        ] {
             assert_eq!(parse_pair(bad), None, "{bad:?}");
         }
     }
@@ -137,7 +154,11 @@ mod tests {
         assert_eq!(parse_memory("abc-5", "abc"), Ok(Pos { hi: 0, lo: 5 }));
         assert_eq!(parse_memory("abd-5", "abc"), Err(ResetReason::OtherEpoch));
         for bad in ["", "abc", "abc-", "-5", "xyz-5", "abc-5x", "abc--5"] {
-            assert_eq!(parse_memory(bad, "abc"), Err(ResetReason::Malformed), "{bad:?}");
+            assert_eq!(
+                parse_memory(bad, "abc"),
+                Err(ResetReason::Malformed),
+                "{bad:?}"
+            );
         }
     }
 

@@ -86,7 +86,9 @@
 //!
 //! A resume is exact when history still holds the event of the
 //! `Last-Event-ID` itself; when that event was trimmed the subscriber gets
-//! a `reset` (reason `trimmed`) even if nothing after it was lost.
+//! a `reset` (reason `trimmed`) even if nothing after it was lost. The
+//! reason is a hint: an ID of another topic that is older than this
+//! topic's oldest retained event also reads as `trimmed`.
 //!
 //! # Why `redis` (redis-rs)
 //!
@@ -354,13 +356,8 @@ impl HubBuilder {
     #[cfg(feature = "redis")]
     #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
     pub async fn redis(self, url: &str) -> Result<Hub, Error> {
-        let store = redis::RedisStore::connect(
-            url,
-            self.key_prefix,
-            self.block,
-            &self.config,
-        )
-        .await?;
+        let store =
+            redis::RedisStore::connect(url, self.key_prefix, self.block, &self.config).await?;
         Ok(Hub::new(self.config, Backend::Redis(Arc::new(store))))
     }
 }
@@ -524,12 +521,15 @@ impl Hub {
             Some(start) => start,
             None => wait_ready(&topic, inner.config.timeout).await?,
         };
-        subscription.start_at(start);
-        if let Some(text) = last_event_id {
-            match inner.parse_id(text) {
+        match last_event_id {
+            // Live from the topic's position now.
+            None => subscription.start_at(start),
+            // The replay decides where the cursor is; live events that
+            // overlap it are dropped by position.
+            Some(text) => match inner.parse_id(text) {
                 Ok(pos) => subscription.resume(ReadFrom::After(pos), None),
                 Err(reason) => subscription.resume(ReadFrom::Start, Some(reason)),
-            }
+            },
         }
         Ok(subscription)
     }
@@ -621,7 +621,11 @@ impl HubInner {
     pub(crate) fn retire_if_idle(&self, topic: &Arc<Topic>) -> bool {
         let mut topics = lock(&self.topics);
         let idle = lock(&topic.state).subscribers.is_empty();
-        if idle && topics.get(&topic.name).is_some_and(|t| Arc::ptr_eq(t, topic)) {
+        if idle
+            && topics
+                .get(&topic.name)
+                .is_some_and(|t| Arc::ptr_eq(t, topic))
+        {
             topics.remove(&topic.name);
         }
         idle

@@ -95,7 +95,11 @@ impl Counters {
     counter!(delivered, delivered, "sse_hub_delivered_total");
     counter!(replayed, replayed, "sse_hub_replayed_total");
     counter!(reset, resets, "sse_hub_resets_total");
-    counter!(resynchronized, resynchronized, "sse_hub_resynchronized_total");
+    counter!(
+        resynchronized,
+        resynchronized,
+        "sse_hub_resynchronized_total"
+    );
     counter!(disconnected, disconnected, "sse_hub_disconnected_total");
 
     pub(crate) fn subscribed(&self) {

@@ -209,7 +209,11 @@ impl RedisStore {
     ) -> Result<String, Error> {
         let key = self.key(topic);
         let mut xadd = redis::cmd("XADD");
-        xadd.arg(&key).arg("MAXLEN").arg("~").arg(self.history).arg("*");
+        xadd.arg(&key)
+            .arg("MAXLEN")
+            .arg("~")
+            .arg(self.history)
+            .arg("*");
         if let Some(event_type) = event.event_type.filter(|t| !t.is_empty()) {
             xadd.arg("event").arg(event_type);
         }
@@ -222,7 +226,11 @@ impl RedisStore {
                 .map_or(0, |d| d.as_millis());
             let oldest = now.saturating_sub(age.as_millis());
             let mut xtrim = redis::cmd("XTRIM");
-            xtrim.arg(&key).arg("MINID").arg("~").arg(oldest.to_string());
+            xtrim
+                .arg(&key)
+                .arg("MINID")
+                .arg("~")
+                .arg(oldest.to_string());
             // Trimming by age is best effort: the event is published.
             let _ = self.query(&xtrim).await;
         }
@@ -236,7 +244,12 @@ impl RedisStore {
     }
 
     /// A page of history: see [`From`].
-    pub(crate) async fn read(&self, topic: &str, from: ReadFrom, limit: usize) -> Result<Page, Error> {
+    pub(crate) async fn read(
+        &self,
+        topic: &str,
+        from: ReadFrom,
+        limit: usize,
+    ) -> Result<Page, Error> {
         let key = self.key(topic);
         let mut reset = None;
         if let ReadFrom::After(pos) = from {
@@ -246,7 +259,10 @@ impl RedisStore {
             if raws.first().is_some_and(|raw| raw.pos == pos) {
                 raws.remove(0);
                 let complete = raws.len() < limit;
-                let entries = raws.into_iter().map(Raw::into_entry).collect::<Result<_, _>>()?;
+                let entries = raws
+                    .into_iter()
+                    .map(Raw::into_entry)
+                    .collect::<Result<_, _>>()?;
                 return Ok(Page {
                     reset: None,
                     entries,
@@ -263,7 +279,10 @@ impl RedisStore {
         }
         let raws = self.range(&key, "-", limit).await?;
         let complete = raws.len() < limit;
-        let entries = raws.into_iter().map(Raw::into_entry).collect::<Result<_, _>>()?;
+        let entries = raws
+            .into_iter()
+            .map(Raw::into_entry)
+            .collect::<Result<_, _>>()?;
         Ok(Page {
             reset,
             entries,
@@ -277,7 +296,8 @@ impl RedisStore {
         topic: Arc<Topic>,
     ) -> Result<(), Error> {
         let store = self.clone();
-        self.runtime.spawn(async move { store.run_reader(hub, topic).await });
+        self.runtime
+            .spawn(async move { store.run_reader(hub, topic).await });
         Ok(())
     }
 

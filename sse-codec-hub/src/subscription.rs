@@ -186,9 +186,13 @@ impl Subscription {
         };
         replay.read = None;
         replay.next_pause = FIRST_RETRY;
-        let reset = replay.forced.take().or(page
-            .reset
-            .map(|reason| if replay.lagged { ResetReason::Lagged } else { reason }));
+        let reset = replay.forced.take().or(page.reset.map(|reason| {
+            if replay.lagged {
+                ResetReason::Lagged
+            } else {
+                reason
+            }
+        }));
         if let Some(reason) = reset {
             self.out.push_back(reset_frame(reason));
             self.topic.counters.reset(1);
