@@ -76,6 +76,7 @@ mod blocking;
 mod state;
 
 #[cfg(feature = "async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub use asynch::AsyncSseReader;
 pub use blocking::SseReader;
 pub use sse_codec_core::{Buffer, Buffers, Builder, Item, RawEvent, SliceBuffer};
