@@ -121,6 +121,7 @@ impl Conn {
 /// The scripted server.
 pub(crate) struct StreamServer {
     pub(crate) base: String,
+    pub(crate) address: String,
     conns: mpsc::Receiver<Conn>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -133,10 +134,14 @@ impl Drop for StreamServer {
 
 impl StreamServer {
     pub(crate) async fn start() -> StreamServer {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind loopback");
-        let base = format!("http://{}", listener.local_addr().expect("address"));
+        StreamServer::start_on("127.0.0.1:0").await
+    }
+
+    /// A server on `address` (to restart one on the same port).
+    pub(crate) async fn start_on(address: &str) -> StreamServer {
+        let listener = TcpListener::bind(address).await.expect("bind loopback");
+        let address = listener.local_addr().expect("address").to_string();
+        let base = format!("http://{address}");
         let (sender, conns) = mpsc::channel(64);
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
@@ -148,7 +153,12 @@ impl StreamServer {
                 });
             }
         });
-        StreamServer { base, conns, task }
+        StreamServer {
+            base,
+            address,
+            conns,
+            task,
+        }
     }
 
     /// `base` + `path`.
