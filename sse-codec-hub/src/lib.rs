@@ -122,6 +122,7 @@ mod subscription;
 mod topic;
 
 use std::collections::{HashMap, VecDeque};
+
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -664,7 +665,7 @@ impl HubInner {
             entry: entry.clone(),
             at: now,
         });
-        trim(&mut state.log, &self.config, now);
+        trim(&mut state, &self.config, now);
         state.fan_out(&entry, &topic.counters);
         Ok(id)
     }
@@ -674,8 +675,8 @@ impl HubInner {
         match &self.backend {
             Backend::Memory(_) => {
                 let mut state = lock(&topic.state);
-                trim(&mut state.log, &self.config, Instant::now());
-                let page = read_log(&state.log, from, PAGE);
+                trim(&mut state, &self.config, Instant::now());
+                let page = read_log(&state.log, state.removed_any, from, PAGE);
                 Box::pin(std::future::ready(Ok(page)))
             }
             #[cfg(feature = "redis")]
@@ -689,7 +690,9 @@ impl HubInner {
 }
 
 /// Drops what retention no longer covers.
-fn trim(log: &mut VecDeque<Logged>, config: &Config, now: Instant) {
+fn trim(state: &mut topic::TopicState, config: &Config, now: Instant) {
+    let log = &mut state.log;
+    let before = log.len();
     while log.len() > config.history {
         log.pop_front();
     }
@@ -701,12 +704,16 @@ fn trim(log: &mut VecDeque<Logged>, config: &Config, now: Instant) {
             log.pop_front();
         }
     }
+    if log.len() < before {
+        state.removed_any = true;
+    }
 }
 
 /// A page of an in-memory history.
-fn read_log(log: &VecDeque<Logged>, from: ReadFrom, limit: usize) -> Page {
+fn read_log(log: &VecDeque<Logged>, removed_any: bool, from: ReadFrom, limit: usize) -> Page {
     let (first, reset) = match from {
         ReadFrom::Start => (0, None),
+        ReadFrom::Beginning => (0, removed_any.then_some(ResetReason::Trimmed)),
         ReadFrom::After(pos) => match log.binary_search_by(|logged| logged.entry.pos.cmp(&pos)) {
             Ok(index) => (index + 1, None),
             Err(_) => {

@@ -252,6 +252,9 @@ impl RedisStore {
     ) -> Result<Page, Error> {
         let key = self.key(topic);
         let mut reset = None;
+        if from == ReadFrom::Beginning && self.removed_any(&key).await? {
+            reset = Some(ResetReason::Trimmed);
+        }
         if let ReadFrom::After(pos) = from {
             // The cursor's own entry first: if it is there, history holds
             // everything after it.
@@ -287,6 +290,43 @@ impl RedisStore {
             reset,
             entries,
             complete,
+        })
+    }
+
+    /// Whether the stream ever lost an entry (trimmed or deleted):
+    /// `entries-added` (Redis 7) is larger than its length. A stream that
+    /// does not exist lost nothing; an answer without the counter counts as
+    /// a loss.
+    async fn removed_any(&self, key: &str) -> Result<bool, Error> {
+        let mut exists = redis::cmd("EXISTS");
+        exists.arg(key);
+        if matches!(self.query(&exists).await?, Value::Int(0)) {
+            return Ok(false);
+        }
+        let mut xinfo = redis::cmd("XINFO");
+        xinfo.arg("STREAM").arg(key);
+        let reply = self.query(&xinfo).await?;
+        let fields: Vec<(String, i64)> = match &reply {
+            Value::Array(items) => items
+                .chunks(2)
+                .filter_map(|pair| match pair {
+                    [name, Value::Int(n)] => Some((text(name)?, *n)),
+                    _ => None,
+                })
+                .collect(),
+            Value::Map(items) => items
+                .iter()
+                .filter_map(|(name, value)| match value {
+                    Value::Int(n) => Some((text(name)?, *n)),
+                    _ => None,
+                })
+                .collect(),
+            _ => return Err(protocol("XINFO STREAM", &reply)),
+        };
+        let field = |wanted: &str| fields.iter().find(|(name, _)| name == wanted).map(|f| f.1);
+        Ok(match (field("entries-added"), field("length")) {
+            (Some(added), Some(length)) => added > length,
+            _ => true,
         })
     }
 

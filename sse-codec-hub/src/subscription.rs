@@ -22,8 +22,11 @@ use crate::{Error, HubInner, Overflow, RESET_EVENT_TYPE};
 /// Where a history read starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ReadFrom {
-    /// At the oldest retained event.
+    /// At the oldest retained event, whatever was removed before it.
     Start,
+    /// At the very first event of the topic: a reset and then from the
+    /// oldest retained event if any event was ever removed.
+    Beginning,
     /// Just after this event, if history still holds it; otherwise a reset
     /// and then from the start.
     After(Pos),
@@ -193,10 +196,15 @@ impl Subscription {
                 reason
             }
         }));
-        if let Some(reason) = reset {
-            self.out.push_back(reset_frame(reason));
-            self.topic.counters.reset(1);
-            self.cursor = None;
+        match (reset, from) {
+            (Some(reason), _) => {
+                self.out.push_back(reset_frame(reason));
+                self.topic.counters.reset(1);
+                self.cursor = None;
+            }
+            // Resumable: the receiver has everything up to `pos`.
+            (None, ReadFrom::After(pos)) => self.cursor = self.cursor.max(Some(pos)),
+            (None, _) => {}
         }
         let mut replayed = 0;
         for entry in page.entries {
@@ -211,6 +219,7 @@ impl Subscription {
             self.replay = None;
         } else {
             replay.from = self.cursor.map_or(ReadFrom::Start, ReadFrom::After);
+            // (With no cursor after a page, the page was empty and complete.)
         }
         Poll::Ready(())
     }
@@ -245,7 +254,9 @@ impl Stream for Subscription {
                 Popped::Overflowed => match this.hub.config.overflow {
                     Overflow::Resync => {
                         this.topic.counters.resynchronized(1);
-                        let from = this.cursor.map_or(ReadFrom::Start, ReadFrom::After);
+                        // Nothing seen yet: from the topic's first event,
+                        // which history may no longer hold.
+                        let from = this.cursor.map_or(ReadFrom::Beginning, ReadFrom::After);
                         this.replay = Some(Replay::new(from, None, true));
                     }
                     Overflow::Disconnect => {

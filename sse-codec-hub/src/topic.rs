@@ -56,6 +56,8 @@ pub(crate) struct TopicState {
     pub(crate) init_pos: Option<Pos>,
     /// The history (memory store only), oldest first.
     pub(crate) log: VecDeque<Logged>,
+    /// Whether retention ever removed an event (memory store only).
+    pub(crate) removed_any: bool,
 }
 
 impl Topic {
