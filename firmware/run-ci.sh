@@ -8,6 +8,7 @@
 # and the buffer sizes. Exits non-zero on any difference or failure.
 #
 #   bash firmware/run-ci.sh
+#   QEMU_SECONDS=300 bash firmware/run-ci.sh   # a slower machine
 #
 # Installs what it needs when missing: the thumbv7m-none-eabi target
 # (rustup), qemu-system-arm and a `size` (apt-get, Debian/Ubuntu).
@@ -43,6 +44,10 @@ fi
 echo "firmware: $(rustc --version); $(qemu-system-arm --version | head -n 1)"
 
 host=$(rustc -vV | sed -n 's/^host: //p')
+# Not part of the main workspace: formatted and linted here.
+cargo fmt --all -- --check
+cargo clippy --locked --release --bins -- -D warnings
+cargo clippy --locked --release -p sse-firmware-host -p sse-firmware-common --target "$host" -- -D warnings
 cargo build --locked --release --bins
 cargo run --locked --release -q -p sse-firmware-host --target "$host" > "$CARGO_TARGET_DIR/host.out"
 
