@@ -192,3 +192,75 @@ pub async fn assert_quiet(subscription: &mut Subscription, wait: Duration) {
 pub fn data(events: &[Event]) -> Vec<String> {
     events.iter().map(|event| event.data().to_owned()).collect()
 }
+
+/// The example node, run in the tests on loopback.
+#[path = "../../examples/node.rs"]
+pub mod node;
+
+/// A node on 127.0.0.1 with its own runtime: killing it drops every task
+/// and connection at once, as a crash would.
+pub struct Node {
+    pub addr: std::net::SocketAddr,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Node {
+    pub fn start(options: node::Options) -> Node {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("non-blocking");
+        let addr = listener.local_addr().expect("address");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.spawn(async move {
+            let hub = node::hub(&options).await.expect("the node's hub");
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            axum::serve(listener, node::router(hub, &options)).await
+        });
+        Node {
+            addr,
+            runtime: Some(runtime),
+        }
+    }
+
+    pub fn url(&self, topic: &str) -> String {
+        format!("http://{}/topics/{topic}", self.addr)
+    }
+
+    pub fn kill(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A client with timeouts for everything but reading a stream.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .build()
+        .expect("client")
+}
+
+/// POSTs an event; its ID.
+pub async fn post(client: &reqwest::Client, url: &str, data: &str) -> Result<String, String> {
+    let response = client
+        .post(url)
+        .body(data.to_owned())
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if !response.status().is_success() {
+        return Err(format!("status {}", response.status()));
+    }
+    response.text().await.map_err(|e| e.to_string())
+}
