@@ -13,29 +13,26 @@
 //!   the server holds back) until the script has posted its result.
 //! - `node_eventsource`: the npm `eventsource` package, run with `node` by
 //!   `interop/eventsource-client.mjs`.
-//! - `sse_codec_tokio_reconnect`: this crate's `reconnect` with the examples'
-//!   minimal HTTP client, on the same server, as a baseline.
+//! - `sse_codec_tokio_event_source`: this crate's reqwest client,
+//!   `EventSource`, on the same server, as a baseline.
 //!
 //! Install Chromium and the npm package with `tests/interop/setup.sh`.
 //! Without them the first two tests are reported as ignored, with the
 //! reason (the build script `tests/build.rs` looks for them), unless the
 //! environment variable `CI` is set: then they run, and fail.
 
-#[path = "../../sse-codec-tokio/examples/common/http.rs"]
-mod http;
 #[path = "../interop/server.rs"]
 mod server;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use server::{expected, expected_last_event_ids, Received, TestServer};
-use sse_codec_tokio::{reconnect, Connection, OwnedItem, ReconnectError};
+use sse_codec_tokio::eventsource::Update;
+use sse_codec_tokio::EventSource;
 use tokio::process::Command;
 
 /// The longest a client process may run; their scripts give up after 30 s.
@@ -272,34 +269,25 @@ async fn node_eventsource() {
 }
 
 #[tokio::test]
-async fn sse_codec_tokio_reconnect() {
+async fn sse_codec_tokio_event_source() {
     let server = TestServer::start().await;
-    let url = http::Url::parse(&format!("{}/events", server.base)).expect("URL");
-    let opens = Arc::new(AtomicU64::new(0));
-    let counter = Arc::clone(&opens);
-    let mut events = reconnect(move |last_event_id: Option<String>| {
-        let url = url.clone();
-        let counter = Arc::clone(&counter);
-        async move {
-            let connection = http::connect(&url, last_event_id.as_deref()).await;
-            if matches!(connection, Connection::Stream(_)) {
-                counter.fetch_add(1, Ordering::Relaxed);
-            }
-            connection
-        }
-    });
+    let mut events = EventSource::get(format!("{}/events", server.base));
     let mut received = Vec::new();
+    let mut opens = 0;
     let collect = async {
         while let Some(item) = events.next().await {
             match item {
-                Ok(OwnedItem::Event(event)) => received.push(Received {
+                Ok(Update::Event(event)) => received.push(Received {
                     event_type: event.event_type().into(),
                     data: event.data().into(),
                     last_event_id: event.id().into(),
                 }),
-                Ok(OwnedItem::Retry(ms)) => assert_eq!(ms, server::RETRY_MS),
+                Ok(Update::Open { .. }) => opens += 1,
+                Ok(Update::Retry(delay)) => {
+                    assert_eq!(delay, Duration::from_millis(server::RETRY_MS));
+                }
+                Ok(Update::Comment(_) | Update::Ended { .. } | Update::NoContent) => {}
                 Ok(other) => panic!("unexpected {other:?}"),
-                Err(ReconnectError::Connect(error)) => panic!("connecting failed: {error}"),
                 Err(error) => panic!("{error}"),
             }
         }
@@ -308,11 +296,16 @@ async fn sse_codec_tokio_reconnect() {
     let timed_out = tokio::time::timeout(Duration::from_secs(30), collect)
         .await
         .is_err();
-    eprintln!("reconnect ran for {:?}", started.elapsed());
+    eprintln!("EventSource ran for {:?}", started.elapsed());
     let report = Report {
         received,
-        opens: opens.load(Ordering::Relaxed),
+        opens,
         timed_out,
     };
-    check("sse_codec_tokio::reconnect", &report, &server, &expected());
+    check(
+        "sse_codec_tokio::EventSource",
+        &report,
+        &server,
+        &expected(),
+    );
 }
