@@ -257,7 +257,7 @@ fn run(history: usize, queue: usize, ops: Vec<Op>) -> Result<(), TestCaseError> 
             }
         }
         let metrics = hub.metrics();
-        for topic in 0..TOPICS {
+        for (topic, topic_ids) in ids.iter().enumerate() {
             let live = subs.iter().filter(|s| s.topic == topic).count() as u64;
             let counted = metrics
                 .topics
@@ -266,7 +266,7 @@ fn run(history: usize, queue: usize, ops: Vec<Op>) -> Result<(), TestCaseError> 
             prop_assert_eq!(live, counted);
             if let Some(m) = metrics.topics.get(&format!("t{topic}")) {
                 prop_assert!(m.queue_high_water <= queue as u64);
-                prop_assert_eq!(m.published, ids[topic].len() as u64);
+                prop_assert_eq!(m.published, topic_ids.len() as u64);
             }
         }
         Ok(())
