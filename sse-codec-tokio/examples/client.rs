@@ -1,11 +1,11 @@
 //! Follows the `/logs` stream of the `server` example with
-//! [`sse_codec_tokio::reconnect`], over a minimal HTTP/1.1 client written
-//! with tokio's `TcpStream` (`common/http.rs`), and prints each event.
+//! [`EventSource`](sse_codec_tokio::EventSource) (feature `reqwest`) and
+//! prints what happens.
 //!
 //! ```text
 //! cargo run -p sse-codec-tokio --example server &
-//! cargo run -p sse-codec-tokio --example client          # stops after 20 events
-//! cargo run -p sse-codec-tokio --example client -- 50    # or after 50
+//! cargo run -p sse-codec-tokio --example client --features reqwest          # stops after 20 events
+//! cargo run -p sse-codec-tokio --example client --features reqwest -- 50    # or after 50
 //! ```
 //!
 //! The server ends each `/logs` connection after 10 lines; the client
@@ -13,47 +13,31 @@
 //! the lines go on without a gap. `SSE_URL` overrides the URL (default
 //! `http://127.0.0.1:$PORT/logs`, `PORT` 3000).
 
-#[path = "common/http.rs"]
-mod http;
-
 use futures_util::StreamExt;
-use sse_codec_tokio::{reconnect, OwnedItem, ReconnectError};
+use sse_codec_tokio::eventsource::Update;
+use sse_codec_tokio::EventSource;
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> std::io::Result<()> {
+async fn main() {
     let limit: usize = match std::env::args().nth(1) {
         Some(n) => n.parse().expect("the argument is a number of events"),
         None => 20,
     };
-    let url = match std::env::var("SSE_URL") {
-        Ok(url) => url,
-        Err(_) => {
-            let port = std::env::var("PORT").unwrap_or_else(|_| "3000".into());
-            format!("http://127.0.0.1:{port}/logs")
-        }
-    };
-    let target = http::Url::parse(&url)?;
+    let url = std::env::var("SSE_URL").unwrap_or_else(|_| {
+        let port = std::env::var("PORT").unwrap_or_else(|_| "3000".into());
+        format!("http://127.0.0.1:{port}/logs")
+    });
     println!("following {url} for {limit} events");
 
-    let mut events = reconnect(move |last_event_id: Option<String>| {
-        let target = target.clone();
-        async move {
-            match &last_event_id {
-                Some(id) => println!("-- connecting with Last-Event-ID: {id}"),
-                None => println!("-- connecting"),
-            }
-            http::connect(&target, last_event_id.as_deref()).await
-        }
-    });
-
+    let mut events = EventSource::get(&url);
     let mut received = 0;
     while received < limit {
         let Some(item) = events.next().await else {
-            println!("-- the server said stop");
-            break;
+            break; // 204 No Content or a fatal error, reported just before
         };
         match item {
-            Ok(OwnedItem::Event(event)) => {
+            Ok(Update::Open { status, .. }) => println!("-- connected ({status})"),
+            Ok(Update::Event(event)) => {
                 received += 1;
                 println!(
                     "{} id={:<4} {}",
@@ -62,15 +46,20 @@ async fn main() -> std::io::Result<()> {
                     event.data()
                 );
             }
-            Ok(OwnedItem::Retry(ms)) => println!("-- reconnection time: {ms} ms"),
-            Ok(_) => {}
-            Err(ReconnectError::Connect(error)) => eprintln!("-- connecting failed: {error}"),
+            Ok(Update::Retry(delay)) => println!("-- reconnection time: {delay:?}"),
+            Ok(Update::Ended { truncated }) => {
+                println!(
+                    "-- connection ended (mid-event: {truncated}); resuming from {:?}",
+                    events.last_event_id()
+                );
+            }
+            Ok(Update::NoContent) => println!("-- the server said stop (204)"),
+            Ok(_) => {} // comments (keep-alives)
             Err(error) => eprintln!("-- {error}"),
         }
     }
-    // Read the last event ID (to save it for next time) before closing.
-    let last_event_id = events.current_last_event_id().into_owned();
+    // Save the last event ID (to resume next time) and close.
+    let last_event_id = events.last_event_id().to_owned();
     events.close();
     println!("-- {received} events, last event ID {last_event_id:?}");
-    Ok(())
 }

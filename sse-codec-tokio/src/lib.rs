@@ -38,60 +38,42 @@
 //! # }
 //! ```
 //!
-//! # Following a stream (any HTTP client)
+//! # Following a stream (reqwest, feature `reqwest`)
 //!
-//! [`reconnect`] keeps a stream alive across connections: it calls your
-//! connect function with the last event ID to send as `Last-Event-ID`, waits
-//! the server's `retry` time, and stops on whatever you call a stop (HTTP 204).
+//! `EventSource` is a complete client: `Accept` and `Cache-Control` on
+//! every request, `Last-Event-ID` on reconnection, an idle timeout (never
+//! a total one), 204 stops, errors carry the status and body; see
+//! `eventsource`.
 //!
 //! ```no_run
+//! # #[cfg(feature = "reqwest")] mod example {
 //! use futures_util::StreamExt;
-//! use reqwest::{header, StatusCode};
-//! use sse_codec_tokio::{reconnect, Connection, OwnedItem};
+//! use sse_codec_tokio::{eventsource::Update, EventSource};
 //!
 //! #[tokio::main]
-//! async fn main() {
-//!     let client = reqwest::Client::new();
-//!     let mut events = reconnect(move |last_event_id: Option<String>| {
-//!         let mut request = client
-//!             .get("http://127.0.0.1:3000/progress")
-//!             .header(header::ACCEPT, "text/event-stream")
-//!             .header(header::CACHE_CONTROL, "no-cache");
-//!         if let Some(id) = last_event_id {
-//!             request = request.header("last-event-id", id);
-//!         }
-//!         async move {
-//!             let response = match request.send().await {
-//!                 Ok(response) => response,
-//!                 Err(error) => return Connection::Retry(error), // try again later
-//!             };
-//!             let is_event_stream = response
-//!                 .headers()
-//!                 .get(header::CONTENT_TYPE)
-//!                 .and_then(|value| value.to_str().ok())
-//!                 .is_some_and(|value| value.starts_with("text/event-stream"));
-//!             match response.status() {
-//!                 StatusCode::OK if is_event_stream => {
-//!                     Connection::Stream(Box::pin(response.bytes_stream()))
-//!                 }
-//!                 status if status.is_server_error() => match response.error_for_status() {
-//!                     Err(error) => Connection::Retry(error),
-//!                     Ok(_) => Connection::Stop,
-//!                 },
-//!                 // 204 No Content, another status, or not an event stream: stop.
-//!                 _ => Connection::Stop,
-//!             }
-//!         }
-//!     });
+//! pub async fn main() {
+//!     let mut events = EventSource::get("http://127.0.0.1:3000/progress");
 //!     while let Some(item) = events.next().await {
 //!         match item {
-//!             Ok(OwnedItem::Event(event)) => println!("{} {}", event.event_type(), event.data()),
-//!             Ok(_) => {}                         // a `retry` (already applied) or a comment
-//!             Err(error) => eprintln!("{error}"), // reported; the stream goes on
+//!             Ok(Update::Event(event)) => println!("{} {}", event.event_type(), event.data()),
+//!             Ok(_) => {}                         // opened, comment, retry, ended, 204
+//!             Err(error) => eprintln!("{error}"), // retried unless error.is_fatal()
 //!         }
 //!     }
 //! }
+//! # }
+//! # fn main() {
+//! #     #[cfg(feature = "reqwest")]
+//! #     example::main();
+//! # }
 //! ```
+//!
+//! # Following a stream (any HTTP client)
+//!
+//! [`reconnect`] keeps a stream alive across connections with any HTTP
+//! library: it calls your connect function with the last event ID to send
+//! as `Last-Event-ID`, waits the server's `retry` time, and stops on
+//! whatever you call a stop (HTTP 204); see its documentation.
 //!
 //! # What is here
 //!
@@ -102,6 +84,7 @@
 //!   servers.
 //! - [`EventStream`]: events from any `Stream` of byte chunks (reqwest's
 //!   `bytes_stream()`, hyper and `http-body` frames, axum bodies), zero-copy.
+//! - `EventSource` (feature `reqwest`): a reconnecting client on reqwest.
 //! - [`reconnect`]: events across reconnections, independent of the HTTP
 //!   library, with [`Backoff`].
 //! - [`SseCodec`]: a `tokio_util::codec` `Decoder` and `Encoder`, for
@@ -111,7 +94,12 @@
 //!
 //! - `axum`: [`SseStream`] implements `axum::response::IntoResponse` (axum 0.8).
 //! - `serde`: [`Event::json`] and [`Event::parse_json`].
-//! - `tracing`: a `WARN` event for each event [`SseStream`] skips.
+//! - `reqwest`: `EventSource` and the `eventsource` module, on reqwest
+//!   0.13 with rustls and the `ring` crypto provider (no aws-lc-rs, no
+//!   native TLS).
+//! - `tracing`: a `WARN` event for each event [`SseStream`] skips, and one
+//!   when `EventSource` sees `reqwest::ClientBuilder::timeout` kill a
+//!   stream.
 
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
