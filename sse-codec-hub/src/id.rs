@@ -84,6 +84,7 @@ fn parse_u64(text: &str) -> Option<u64> {
 }
 
 /// Parses `<hi>-<lo>` (a Redis entry ID).
+#[cfg(any(feature = "redis", test))]
 pub(crate) fn parse_pair(text: &str) -> Option<Pos> {
     let (hi, lo) = text.split_once('-')?;
     Some(Pos {
