@@ -880,3 +880,73 @@ impl Inner {
         self.failed(error)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(name: header::HeaderName, value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(name, HeaderValue::from_str(value).unwrap());
+        headers
+    }
+
+    #[test]
+    fn content_type_essence_with_parameters() {
+        for good in [
+            "text/event-stream",
+            "text/event-stream; charset=utf-8",
+            "Text/Event-Stream;charset=UTF-8",
+            " text/event-stream ",
+        ] {
+            assert!(
+                is_event_stream(&headers(header::CONTENT_TYPE, good)),
+                "{good}"
+            );
+        }
+        for bad in [
+            "text/html",
+            "text/event-streams",
+            "text/plain; text/event-stream",
+            "",
+        ] {
+            assert!(
+                !is_event_stream(&headers(header::CONTENT_TYPE, bad)),
+                "{bad}"
+            );
+        }
+        assert!(!is_event_stream(&HeaderMap::new()));
+    }
+
+    #[test]
+    fn retry_after_seconds_or_date() {
+        let parse = |value: &str| retry_after(&headers(header::RETRY_AFTER, value));
+        assert_eq!(parse("120"), Some(Duration::from_secs(120)));
+        assert_eq!(parse(" 0 "), Some(Duration::ZERO));
+        assert_eq!(parse("soon"), None);
+        assert_eq!(parse("-1"), None);
+        let future = SystemTime::now() + Duration::from_secs(3600);
+        let in_an_hour = parse(&httpdate::fmt_http_date(future)).unwrap();
+        assert!(in_an_hour > Duration::from_secs(3590) && in_an_hour <= Duration::from_secs(3600));
+        assert_eq!(parse("Sun, 06 Nov 1994 08:49:37 GMT"), Some(Duration::ZERO));
+        assert_eq!(retry_after(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn fatal_or_retried_statuses() {
+        for (status, retried) in [
+            (500, true),
+            (503, true),
+            (429, true),
+            (401, false),
+            (404, false),
+            (408, false),
+        ] {
+            assert_eq!(
+                retried_status(StatusCode::from_u16(status).unwrap()),
+                retried,
+                "{status}"
+            );
+        }
+    }
+}

@@ -709,3 +709,26 @@ async fn initial_last_event_id_and_empty_id_removes_the_header() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn decoding_limits_skip_an_event_and_go_on() {
+    bounded(async {
+        let mut server = StreamServer::start().await;
+        let mut events = source(&server).decoder_settings(
+            sse_codec_tokio::Builder::new()
+                .max_event_size(8)
+                .comments(false),
+        );
+        let mut conn = connect(&mut server, &mut events).await;
+        conn.start_stream().await;
+        conn.write(":hidden\ndata: far too long for eight bytes\n\ndata: short\n\n")
+            .await;
+        expect_open(&mut events).await;
+        let error = next_err(&mut events).await;
+        assert!(matches!(error, EventSourceError::Limit(_)), "{error}");
+        assert!(!error.is_fatal());
+        // No comment (the settings turned them off); the next event arrives.
+        assert!(matches!(next_ok(&mut events).await, Update::Event(e) if e.data() == "short"));
+    })
+    .await;
+}
