@@ -1,11 +1,20 @@
-//! Looks for `redis-server`, which the Redis tests start themselves. When it
-//! is missing they are reported as ignored, with the reason, unless the
-//! environment variable `CI` is set: then they run, and fail.
+//! Looks for `redis-server`, which the Redis tests start themselves, and for
+//! `node` with the npm `eventsource` package of the workspace's interop
+//! harness (`tests/interop/setup.sh` installs it). When one is missing its
+//! tests are reported as ignored, with the reason, unless the environment
+//! variable `CI` is set: then they run, and fail.
 
+use std::path::Path;
 use std::process::Command;
 
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(missing_redis)");
+    println!("cargo::rustc-check-cfg=cfg(missing_node_eventsource)");
+    let eventsource = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/interop/node_modules/eventsource/package.json");
+    // A path that does not exist counts as changed on every build, so that
+    // installing the package is noticed.
+    println!("cargo::rerun-if-changed={}", eventsource.display());
     println!("cargo::rerun-if-env-changed=CI");
     println!("cargo::rerun-if-env-changed=PATH");
     println!("cargo::rerun-if-changed=build.rs");
@@ -19,5 +28,9 @@ fn main() {
         .is_ok_and(|output| output.status.success());
     if !found {
         println!("cargo::rustc-cfg=missing_redis");
+    }
+    let node = Command::new("node").arg("--version").output();
+    if !eventsource.exists() || !node.is_ok_and(|output| output.status.success()) {
+        println!("cargo::rustc-cfg=missing_node_eventsource");
     }
 }
