@@ -19,7 +19,13 @@ import statistics
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OURS = ["sse-codec borrowed", "sse-codec owned", "sse-codec bytes", "sse-codec-tokio stream"]
+OURS = [
+    "sse-codec borrowed",
+    "sse-codec borrowed + UTF-8",
+    "sse-codec owned",
+    "sse-codec bytes",
+    "sse-codec-tokio stream",
+]
 PEERS = ["sse-stream", "sse-core", "sse-parse", "sseer", "eventsource-stream", "async-sse"]
 BASELINES = ["memchr2 scan", "memcpy"]
 DECODE_ROWS = OURS + PEERS + BASELINES
@@ -39,8 +45,15 @@ ENC_WORKLOADS = {
     "w2": "W2 big data: 1k events of one 64 KiB line",
     "w3": "W3 multiline: 50k events, `event`, `id`, ten 40 B data lines",
 }
-CHUNKINGS = ["4KiB", "7B", "whole"]
-LABEL = {"4KiB": "4 KiB", "7B": "7 B", "whole": "whole"}
+CHUNKINGS = ["4KiB", "7B", "whole", "event"]
+LABEL = {"4KiB": "4 KiB", "7B": "7 B", "whole": "whole", "event": "per event"}
+# Cut one chunk per event: every workload but W2 (64 KiB events).
+PER_EVENT = ["w1", "w3", "w4", "w5"]
+
+
+def cells():
+    """Every (workload, chunking) the decode bench measures."""
+    return [(w, c) for w in WORKLOADS for c in CHUNKINGS if c != "event" or w in PER_EVENT]
 
 
 def load_run(run):
@@ -219,37 +232,50 @@ def targets(res):
         t = res.ns(group, row)
         return best[1] / t if best and t else None
 
-    for w in ["w1", "w3", "w4", "w5"]:
+    def short(row):
+        return row.replace("sse-codec-tokio stream", "tokio stream").replace("sse-codec ", "")
+
+    # Every one of our APIs at least as fast as the fastest peer, in every cell.
+    for w, c in cells():
+        g = f"decode/{w}/{c}"
+        for row in OURS:
+            check(f"decode {w.upper()} {LABEL[c]}, {short(row)}: speed / fastest peer's", vs_peer(g, row), 1.0)
+    # Borrowed + UTF-8 (like for like with the peers, which all check text).
+    for w in ["w1", "w3", "w5"]:
         g = f"decode/{w}/4KiB"
-        check(f"decode {w.upper()} 4 KiB, borrowed: speed / fastest peer's", vs_peer(g, "sse-codec borrowed"), 2.5)
-        check(f"decode {w.upper()} 4 KiB, bytes: speed / fastest peer's", vs_peer(g, "sse-codec bytes"), 2.0)
+        check(f"decode {w.upper()} 4 KiB, borrowed + UTF-8: speed / fastest peer's", vs_peer(g, OURS[1]), 2.0)
+    check("decode W4 4 KiB, borrowed + UTF-8: speed / fastest peer's", vs_peer("decode/w4/4KiB", OURS[1]), 1.5)
+    for w in WORKLOADS:
+        g = f"decode/{w}/7B"
+        check(f"decode {w.upper()} 7 B, borrowed + UTF-8: speed / fastest peer's", vs_peer(g, OURS[1]), 1.5)
+    # The owned APIs a client uses (BytesDecoder, the tokio stream).
+    for w in ["w1", "w3", "w5"]:
+        for c in ["4KiB", "event"]:
+            g = f"decode/{w}/{c}"
+            for row in ["sse-codec bytes", "sse-codec-tokio stream"]:
+                check(f"decode {w.upper()} {LABEL[c]}, {short(row)}: speed / fastest peer's", vs_peer(g, row), 1.5)
     for c in ["4KiB", "whole"]:
         g = f"decode/w2/{c}"
         scan = res.ns(g, "memchr2 scan")
         for row in ["sse-codec borrowed", "sse-codec bytes"]:
             t = res.ns(g, row)
             check(f"decode W2 {LABEL[c]}, {row.split()[1]}: speed / memchr2 scan speed", scan / t if scan and t else None, 0.8)
-    for w in WORKLOADS:
-        g = f"decode/{w}/7B"
-        for row in OURS[:3]:
-            check(f"decode {w.upper()} 7 B, {row.split()[1]}: speed / fastest peer's", vs_peer(g, row), 4.0)
-    for w in WORKLOADS:
-        for c in CHUNKINGS:
-            g = f"decode/{w}/{c}"
-            warmup = (
-                "the 1 MiB prefix holds 15 events: the line buffer growing (by doubling) to 64 KiB is "
-                "counted against them; none once it has grown"
-                if (w, c) == ("w2", "7B")
-                else ""
-            )
-            a = res.allocs(g, "sse-codec borrowed")
-            if a is not None:
-                check(f"allocs/event {w.upper()} {LABEL[c]}, borrowed", a, 0.01, higher=False, note=warmup)
-            a = res.allocs(g, "sse-codec owned")
-            if a is not None:
-                check(f"allocs/event {w.upper()} {LABEL[c]}, owned", a, 1.01, higher=False, note=warmup)
+    for w, c in cells():
+        g = f"decode/{w}/{c}"
+        warmup = (
+            "the 1 MiB prefix holds 15 events: the line buffer growing (by doubling) to 64 KiB is "
+            "counted against them; none once it has grown"
+            if (w, c) == ("w2", "7B")
+            else ""
+        )
+        a = res.allocs(g, "sse-codec borrowed")
+        if a is not None:
+            check(f"allocs/event {w.upper()} {LABEL[c]}, borrowed", a, 0.01, higher=False, note=warmup)
+        a = res.allocs(g, "sse-codec owned")
+        if a is not None:
+            check(f"allocs/event {w.upper()} {LABEL[c]}, owned", a, 1.01, higher=False, note=warmup)
     for w in ["w1", "w2", "w4", "w5"]:
-        for c in ["4KiB", "7B", "whole"]:
+        for c in CHUNKINGS:
             a = res.allocs(f"decode/{w}/{c}", "sse-codec bytes")
             straddle = (
                 "the 1 MiB prefix holds 15 events: the carry buffer growing (by doubling) to 64 KiB "
@@ -266,11 +292,15 @@ def targets(res):
                     higher=False,
                     note=straddle,
                 )
-    g = "encode/w1"
-    best = res.fastest(g, ENC_PEERS)
-    t = res.ns(g, "sse-codec reused Vec")
-    check("encode W1, reused buffer: speed / fastest peer's", best[1] / t if best and t else None, 2.5)
-    check("encode W1, reused buffer allocs/event", res.allocs(g, "sse-codec reused Vec"), 0.01, higher=False)
+    for w in ENC_WORKLOADS:
+        g = f"encode/{w}"
+        best = res.fastest(g, ENC_PEERS)
+        t = res.ns(g, "sse-codec reused Vec")
+        check(f"encode {w.upper()}, encode_to_vec (reused buffer): speed / fastest peer's", best[1] / t if best and t else None, 2.0)
+        ss = res.ns(g, "sse-stream")
+        t = res.ns(g, "sse-codec Frame (Bytes)")
+        check(f"encode {w.upper()}, Frame::event: speed / sse-stream's", ss / t if ss and t else None, 1.5)
+    check("encode W1, reused buffer allocs/event", res.allocs("encode/w1", "sse-codec reused Vec"), 0.01, higher=False)
     g = "encode/w2"
     copy = res.ns(g, "memcpy")
     t = res.ns(g, "sse-codec reused Vec")
@@ -284,7 +314,14 @@ def markdown(res):
     out.append(targets(res))
     for w, title in WORKLOADS.items():
         for c in CHUNKINGS:
-            label = {"4KiB": "4 KiB chunks", "7B": "7-byte chunks (1 MiB prefix)", "whole": "one chunk"}[c]
+            if (w, c) not in cells():
+                continue
+            label = {
+                "4KiB": "4 KiB chunks",
+                "7B": "7-byte chunks (1 MiB prefix)",
+                "whole": "one chunk",
+                "event": "one chunk per event (W4: per block), as a live server flushes",
+            }[c]
             out.append(f"\n### Decode {title}, {label}\n")
             out.append(decode_table(res, w, c))
     for w, title in ENC_WORKLOADS.items():
@@ -304,6 +341,7 @@ def chart(res, path):
         return
     colors = {
         "sse-codec borrowed": "#08519c",
+        "sse-codec borrowed + UTF-8": "#2171b5",
         "sse-codec owned": "#3182bd",
         "sse-codec bytes": "#6baed6",
         "sse-codec-tokio stream": "#9ecae1",
@@ -342,7 +380,8 @@ def chart(res, path):
         ax.set_xticks(range(len(workloads)))
         ax.set_xticklabels([w.upper() for w in workloads])
         ax.set_ylabel("MB/s (log)")
-        title = (f"Decode, {c} chunks" if c != "whole" else "Decode, whole input in one chunk") \
+        title = (f"Decode, {c} chunks" if c not in ("whole", "event") else
+                 "Decode, whole input in one chunk" if c == "whole" else "Decode, one chunk per event") \
             if kind == "decode" else "Encode (per event: reused buffer, fresh Bytes, or the crate's own type)"
         ax.set_title(title.replace("4KiB", "4 KiB").replace("7B chunks", "7-byte chunks (1 MiB prefix)"))
         ax.grid(axis="y", which="both", alpha=0.3)

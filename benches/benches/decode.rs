@@ -20,7 +20,7 @@ use std::pin::{pin, Pin};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 use futures_core::Stream;
 use sse_codec_benches::{
@@ -36,9 +36,12 @@ const SIDE: &str = "sse-decode.tsv";
 /// A pass estimated to take longer than this is not timed.
 const BUDGET: Duration = Duration::from_secs(3);
 
-/// One workload cut into chunks, as slices and as shared `Bytes`.
+/// One workload cut into chunks, as slices and as `Bytes`.
 struct Case {
     slices: Vec<&'static [u8]>,
+    /// The same chunks as reference-counted `Bytes`, cut off one shared
+    /// allocation the way hyper hands out a body's chunks (a `BytesMut`
+    /// read buffer, `split_to(n).freeze()` per chunk).
     chunks: Vec<Bytes>,
     expected: Expected,
     /// A buffer of the input's size, allocated and touched once, for the
@@ -47,14 +50,17 @@ struct Case {
 }
 
 impl Case {
-    fn new(input: &'static [u8], shared: &Bytes, expected: Expected, chunk: usize) -> Case {
-        let slices: Vec<&'static [u8]> = input.chunks(chunk).collect();
-        let mut chunks = Vec::with_capacity(slices.len());
+    fn new(input: &'static [u8], lengths: &[usize], expected: Expected) -> Case {
+        let mut slices = Vec::with_capacity(lengths.len());
+        let mut chunks = Vec::with_capacity(lengths.len());
+        let mut shared = BytesMut::from(input);
         let mut pos = 0;
-        for s in &slices {
-            chunks.push(shared.slice(pos..pos + s.len()));
-            pos += s.len();
+        for &len in lengths {
+            slices.push(&input[pos..pos + len]);
+            chunks.push(shared.split_to(len).freeze());
+            pos += len;
         }
+        assert_eq!(pos, input.len(), "the chunks cover the input");
         Case {
             slices,
             chunks,
@@ -73,8 +79,8 @@ type Row = fn(&Case) -> Counts;
 // ---------------------------------------------------------------------------
 // Driving async streams: every input is ready at once, so a no-op waker does.
 
-/// A stream of the case's chunks as `Bytes` (each a cheap clone of a shared
-/// buffer, as an HTTP client hands them out).
+/// A stream of the case's chunks as `Bytes` (each a clone of a reference-
+/// counted slice of one shared buffer, as an HTTP client hands them out).
 struct Chunks<'a>(std::slice::Iter<'a, Bytes>);
 
 impl Stream for Chunks<'_> {
@@ -160,6 +166,29 @@ fn ours_borrowed(case: &Case) -> Counts {
             if let Ok(Item::Event(event)) = item {
                 events += 1;
                 bytes += black_box(event.data()).len() as u64;
+            }
+        }
+    }
+    (events, bytes)
+}
+
+/// `Decoder::feed` + `Feed::next_item`, every value checked as UTF-8 text
+/// (`RawEvent::data_str`, and `str::from_utf8` of the event type and ID):
+/// what every peer hands out, still without allocating.
+fn ours_borrowed_utf8(case: &Case) -> Counts {
+    use sse_codec_core::{Decoder, Item};
+    let mut decoder = Decoder::new();
+    let (mut events, mut bytes) = (0, 0);
+    for chunk in &case.slices {
+        let mut feed = decoder.feed(chunk);
+        while let Some(item) = feed.next_item() {
+            if let Ok(Item::Event(event)) = item {
+                let data = event.data_str().expect("UTF-8 data");
+                let event_type = std::str::from_utf8(event.event_type()).expect("UTF-8 type");
+                let id = std::str::from_utf8(event.id()).expect("UTF-8 id");
+                black_box((event_type, id));
+                events += 1;
+                bytes += black_box(data).len() as u64;
             }
         }
     }
@@ -331,8 +360,9 @@ fn memcpy(case: &Case) -> Counts {
     (case.expected.line_breaks, pos as u64)
 }
 
-const ROWS: [(&str, Row); 12] = [
+const ROWS: [(&str, Row); 13] = [
     ("sse-codec borrowed", ours_borrowed),
+    ("sse-codec borrowed + UTF-8", ours_borrowed_utf8),
     ("sse-codec owned", ours_owned),
     ("sse-codec bytes", ours_bytes),
     ("sse-codec-tokio stream", ours_tokio_stream),
@@ -360,12 +390,11 @@ fn filter() -> Option<String> {
 /// prefix already takes long, extrapolates (with the growth exponent seen
 /// between the last two prefixes) to the whole input.
 fn estimate(row: Row, w: &'static Workload, chunking: Chunking, full: u64) -> Option<Duration> {
-    let shared = Bytes::from_static(&w.bytes);
     let mut size = (full / 64).max(64 * 1024);
     let mut prev: Option<(f64, f64)> = None;
     while size < full {
         let (input, expected) = w.prefix(size as usize);
-        let case = Case::new(input, &shared, expected, chunking.size(input.len()));
+        let case = Case::new(input, &chunking.lengths(w, input.len()), expected);
         let start = Instant::now();
         black_box(row(&case));
         let t = start.elapsed().as_secs_f64();
@@ -404,9 +433,10 @@ fn bench_decode(c: &mut Criterion) {
             continue;
         }
         let w: &'static Workload = Box::leak(Box::new(make()));
-        // A shared (reference-counted) buffer, like an HTTP client's.
-        let shared = Bytes::copy_from_slice(&w.bytes);
         for chunking in Chunking::ALL {
+            if !chunking.applies_to(w.id) {
+                continue;
+            }
             let group_name = format!("decode/{}/{}", w.id, chunking.name());
             if !ROWS
                 .iter()
@@ -415,7 +445,7 @@ fn bench_decode(c: &mut Criterion) {
                 continue;
             }
             let (input, expected) = chunking.input(w);
-            let case = Case::new(input, &shared, expected, chunking.size(input.len()));
+            let case = Case::new(input, &chunking.lengths(w, input.len()), expected);
             let mut group = c.benchmark_group(&group_name);
             group.throughput(Throughput::Bytes(expected.len));
             group.sample_size(10);

@@ -26,6 +26,9 @@ pub struct Workload {
     pub ends: Vec<usize>,
     /// `data[i]`: the total data length (in bytes) of events `0..=i`.
     pub data: Vec<u64>,
+    /// The offset just after every block's blank line, events and comment
+    /// blocks alike, in order: where a live server flushes.
+    pub blocks: Vec<usize>,
 }
 
 /// What a correct decoder yields for some input.
@@ -49,6 +52,7 @@ impl Workload {
             bytes: Vec::new(),
             ends: Vec::new(),
             data: Vec::new(),
+            blocks: Vec::new(),
         }
     }
 
@@ -57,6 +61,12 @@ impl Workload {
         let total = self.data.last().copied().unwrap_or(0) + data_len as u64;
         self.ends.push(self.bytes.len());
         self.data.push(total);
+        self.blocks.push(self.bytes.len());
+    }
+
+    /// Records that a block that dispatches nothing (a comment) ends here.
+    fn block_end(&mut self) {
+        self.blocks.push(self.bytes.len());
     }
 
     /// The longest prefix of at most `max` bytes that ends at an event
@@ -139,8 +149,13 @@ fn push_llm_event(w: &mut Workload, json: &str, eol: &[u8]) {
 /// W1: 100k LLM token events, `data: {json}` and a blank line, about 110
 /// bytes each, LF line ends.
 pub fn w1_llm_tokens() -> Workload {
+    w1_events(100_000)
+}
+
+/// The first `n` events of W1.
+pub fn w1_events(n: usize) -> Workload {
     let mut w = Workload::new("w1", "W1 LLM tokens (100k x ~110 B events)");
-    for json in llm_tokens(100_000) {
+    for json in llm_tokens(n) {
         push_llm_event(&mut w, &json, b"\n");
     }
     w
@@ -160,8 +175,13 @@ pub fn big_lines(n: usize) -> Vec<String> {
 
 /// W2: 1k events, each a single 64 KiB `data:` line of ASCII.
 pub fn w2_big_data() -> Workload {
+    w2_events(1000)
+}
+
+/// The first `n` events of W2.
+pub fn w2_events(n: usize) -> Workload {
     let mut w = Workload::new("w2", "W2 big data (1k x 64 KiB lines)");
-    for line in big_lines(1000) {
+    for line in big_lines(n) {
         w.bytes.extend_from_slice(b"data: ");
         w.bytes.extend_from_slice(line.as_bytes());
         w.bytes.extend_from_slice(b"\n\n");
@@ -184,8 +204,13 @@ pub fn multiline_lines(n: usize) -> [String; 10] {
 
 /// W3: 50k events of `event: update`, `id: N` and ten 40-byte `data:` lines.
 pub fn w3_multiline() -> Workload {
+    w3_events(50_000)
+}
+
+/// The first `count` events of W3.
+pub fn w3_events(count: usize) -> Workload {
     let mut w = Workload::new("w3", "W3 multiline (50k events x 10 data lines)");
-    for n in 0..50_000 {
+    for n in 0..count {
         w.bytes
             .extend_from_slice(format!("event: update\nid: {n}\n").as_bytes());
         let lines = multiline_lines(n);
@@ -202,10 +227,16 @@ pub fn w3_multiline() -> Workload {
 
 /// W4: 100k `: keepalive` blocks, with a W1 event after every 20th.
 pub fn w4_keepalive() -> Workload {
+    w4_blocks(100_000)
+}
+
+/// The first `n` keep-alive blocks of W4, with their events.
+pub fn w4_blocks(n: usize) -> Workload {
     let mut w = Workload::new("w4", "W4 keep-alive heavy (100k comments, 5k events)");
-    let tokens = llm_tokens(5_000);
-    for i in 0..100_000 {
+    let tokens = llm_tokens(n / 20);
+    for i in 0..n - n % 20 {
         w.bytes.extend_from_slice(b": keepalive\n\n");
+        w.block_end();
         if i % 20 == 19 {
             push_llm_event(&mut w, &tokens[i / 20], b"\n");
         }
@@ -243,11 +274,20 @@ pub enum Chunking {
     K4,
     /// 7-byte chunks of a prefix of at most 1 MiB (cut at an event boundary).
     B7,
+    /// One chunk per block (each event, and each comment block, as its own
+    /// read, as a live server flushes them), over the whole stream. Not for
+    /// W2, whose events are 64 KiB each.
+    PerEvent,
 }
 
 impl Chunking {
     /// All chunkings, in order.
-    pub const ALL: [Chunking; 3] = [Chunking::Whole, Chunking::K4, Chunking::B7];
+    pub const ALL: [Chunking; 4] = [
+        Chunking::Whole,
+        Chunking::K4,
+        Chunking::B7,
+        Chunking::PerEvent,
+    ];
 
     /// The name used in benchmark ids.
     pub fn name(self) -> &'static str {
@@ -255,7 +295,14 @@ impl Chunking {
             Chunking::Whole => "whole",
             Chunking::K4 => "4KiB",
             Chunking::B7 => "7B",
+            Chunking::PerEvent => "event",
         }
+    }
+
+    /// Whether the benches cut workload `id` this way (every workload but
+    /// W2 per event).
+    pub fn applies_to(self, id: &str) -> bool {
+        !(self == Chunking::PerEvent && id == "w2")
     }
 
     /// The input for this chunking: all of `w`, or a 1 MiB prefix for 7-byte chunks.
@@ -266,14 +313,83 @@ impl Chunking {
         }
     }
 
-    /// The chunk size in bytes.
-    pub fn size(self, len: usize) -> usize {
+    /// The lengths of the chunks of `w`'s prefix of `len` bytes (which ends
+    /// at an event boundary).
+    pub fn lengths(self, w: &Workload, len: usize) -> Vec<usize> {
+        let fixed = |size: usize| {
+            let mut out = vec![size; len / size];
+            if len % size != 0 {
+                out.push(len % size);
+            }
+            out
+        };
         match self {
-            Chunking::Whole => len.max(1),
-            Chunking::K4 => 4096,
-            Chunking::B7 => 7,
+            Chunking::Whole => vec![len],
+            Chunking::K4 => fixed(4096),
+            Chunking::B7 => fixed(7),
+            Chunking::PerEvent => {
+                let mut out = Vec::new();
+                let mut pos = 0;
+                for &end in w.blocks.iter().take_while(|&&end| end <= len) {
+                    out.push(end - pos);
+                    pos = end;
+                }
+                if pos < len {
+                    out.push(len - pos);
+                }
+                out
+            }
         }
     }
+}
+
+/// The inputs of the instruction-count benchmarks (`benches/benches/iai.rs`):
+/// prefixes of the workloads small enough for Callgrind.
+pub mod iai {
+    use super::{w1_events, w2_events, w3_events, w4_blocks, Chunking, Expected, Workload};
+
+    /// The prefix of W1, W3 and W4 that is decoded (cut at an event boundary).
+    pub const PREFIX: usize = 128 * 1024;
+
+    /// The W1 events (of [`llm_tokens`](super::llm_tokens)) that are encoded.
+    pub const ENCODE_EVENTS: usize = 1_000;
+
+    /// A small workload that starts as `id`'s full one does: enough events
+    /// for [`PREFIX`] bytes (W2: two 64 KiB events, decoded whole).
+    pub fn workload(id: &str) -> Workload {
+        match id {
+            "w1" => w1_events(1_300),
+            "w2" => w2_events(2),
+            "w3" => w3_events(300),
+            "w4" => w4_blocks(8_000),
+            _ => panic!("no instruction-count input for {id}"),
+        }
+    }
+
+    /// The input of one instruction-count case: `id`'s prefix, its chunk
+    /// lengths and what decoding it yields.
+    pub fn input(id: &str, chunking: Chunking) -> (Vec<u8>, Vec<usize>, Expected) {
+        let w = workload(id);
+        let max = if id == "w2" { usize::MAX } else { PREFIX };
+        let (bytes, expected) = w.prefix(max);
+        assert!(
+            id == "w2" || bytes.len() + 1_000 < w.bytes.len(),
+            "{id}: the workload is not longer than the prefix"
+        );
+        let lengths = chunking.lengths(&w, bytes.len());
+        (bytes.to_vec(), lengths, expected)
+    }
+
+    /// Every decoder case: workload, chunking.
+    pub const DECODE_CASES: [(&str, Chunking); 7] = [
+        ("w1", Chunking::K4),
+        ("w1", Chunking::B7),
+        ("w2", Chunking::Whole),
+        ("w3", Chunking::K4),
+        ("w3", Chunking::B7),
+        ("w4", Chunking::K4),
+        ("w4", Chunking::B7),
+    ];
 }
 
 static COUNTING: AtomicBool = AtomicBool::new(false);
