@@ -513,6 +513,7 @@ impl Hub {
         let queue = Arc::new(Queue::new(
             inner.config.queue_events,
             inner.config.queue_bytes,
+            inner.config.overflow,
         ));
         let id = inner.subscriber_ids.next();
         let (topic, start) = inner.register(topic, id, &queue)?;

@@ -25,10 +25,13 @@ pub struct TopicMetrics {
     pub replayed: u64,
     /// `reset` events sent (a resume or resync that could not be exact).
     pub resets: u64,
-    /// Times a slow subscriber's queue overflowed and it was
-    /// resynchronised from history.
+    /// Times a slow subscriber's queue overflowed (and was emptied at
+    /// once) and the subscriber was marked to resynchronise from history
+    /// when it reads again.
     pub resynchronized: u64,
-    /// Slow subscribers disconnected (with [`Overflow::Disconnect`](crate::Overflow::Disconnect)).
+    /// Slow subscribers whose queue overflowed with
+    /// [`Overflow::Disconnect`](crate::Overflow::Disconnect): emptied at
+    /// once, their stream ends when next read.
     pub disconnected: u64,
     /// The most events any subscriber queue of this topic held at once.
     pub queue_high_water: u64,

@@ -253,14 +253,12 @@ impl Stream for Subscription {
                 }
                 Popped::Overflowed => match this.hub.config.overflow {
                     Overflow::Resync => {
-                        this.topic.counters.resynchronized(1);
                         // Nothing seen yet: from the topic's first event,
                         // which history may no longer hold.
                         let from = this.cursor.map_or(ReadFrom::Beginning, ReadFrom::After);
                         this.replay = Some(Replay::new(from, None, true));
                     }
                     Overflow::Disconnect => {
-                        this.topic.counters.disconnected(1);
                         this.ended = true;
                         this.unregister();
                     }

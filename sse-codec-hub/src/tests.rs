@@ -105,9 +105,11 @@ fn trim_by_count_and_age() {
 #[test]
 fn a_full_queue_empties_and_says_so_once() {
     let counters = Counters::new("t");
-    let queue = Queue::new(2, 1000);
+    let queue = Queue::new(2, 1000, Overflow::Resync);
     let mut state = topic::TopicState::default();
-    state.subscribers.insert(0, Arc::new(Queue::new(2, 1000)));
+    state
+        .subscribers
+        .insert(0, Arc::new(Queue::new(2, 1000, Overflow::Resync)));
     let waker = Waker::noop();
     for seq in 1..=2 {
         state.fan_out(&entry(seq, "x"), &counters);
@@ -130,6 +132,11 @@ fn a_full_queue_empties_and_says_so_once() {
     state.fan_out(&entry(5, "x"), &counters);
     assert!(matches!(queue_in_topic.pop(waker), topic::Popped::Entry(e) if e.pos.lo == 5));
     assert_eq!(counters.snapshot().queue_high_water, 2);
+    assert_eq!(
+        counters.snapshot().resynchronized,
+        1,
+        "counted when the queue overflowed"
+    );
     assert_eq!(queue.len(), 0);
 }
 
@@ -138,7 +145,7 @@ fn the_byte_bound_counts_frames() {
     let counters = Counters::new("t");
     let frame_len = entry(1, "x").frame.as_bytes().len();
     let mut state = topic::TopicState::default();
-    let queue = Arc::new(Queue::new(100, frame_len * 2));
+    let queue = Arc::new(Queue::new(100, frame_len * 2, Overflow::Resync));
     state.subscribers.insert(0, queue.clone());
     state.fan_out(&entry(1, "x"), &counters);
     state.fan_out(&entry(2, "x"), &counters);

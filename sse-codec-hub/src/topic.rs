@@ -11,6 +11,7 @@ use sse_codec_core::Frame;
 
 use crate::id::Pos;
 use crate::metrics::Counters;
+use crate::Overflow;
 
 /// Locks a mutex; a poisoned one is used as it is (every critical section
 /// here leaves its data consistent at each step, and none of them panics).
@@ -91,6 +92,7 @@ impl TopicState {
 pub(crate) struct Queue {
     max_events: usize,
     max_bytes: usize,
+    overflow: Overflow,
     state: Mutex<QueueState>,
 }
 
@@ -113,10 +115,11 @@ pub(crate) enum Popped {
 }
 
 impl Queue {
-    pub(crate) fn new(max_events: usize, max_bytes: usize) -> Queue {
+    pub(crate) fn new(max_events: usize, max_bytes: usize, overflow: Overflow) -> Queue {
         Queue {
             max_events: max_events.max(1),
             max_bytes: max_bytes.max(1),
+            overflow,
             state: Mutex::new(QueueState::default()),
         }
     }
@@ -138,6 +141,12 @@ impl Queue {
             state.entries = VecDeque::new();
             state.bytes = 0;
             state.overflowed = true;
+            // Counted now, when the memory is freed, even if the subscriber
+            // is not polled again for a long time.
+            match self.overflow {
+                Overflow::Resync => counters.resynchronized(1),
+                Overflow::Disconnect => counters.disconnected(1),
+            }
         }
         if let Some(waker) = state.waker.take() {
             waker.wake();

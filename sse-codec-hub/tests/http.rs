@@ -227,3 +227,53 @@ fn flags() {
     assert!(args(&["--history", "x"]).is_err());
     assert!(args(&["--what", "1"]).is_err());
 }
+
+/// A client that sends its request and never reads: the server's socket
+/// buffers fill, its queue overflows, and it costs a bounded amount of
+/// memory; the reading client gets every event promptly all along.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_never_reads_delays_nobody() {
+    use tokio::io::AsyncWriteExt;
+    within(async {
+        let hub = sse_codec_hub::Hub::builder().queue(64, 64 * 1024).memory();
+        let node = Node::start_with(Some(hub.clone()), options());
+        let client = http_client();
+        let mut frozen = tokio::net::TcpStream::connect(node.addr).await.unwrap();
+        frozen
+            .write_all(b"GET /topics/big HTTP/1.1\r\nhost: x\r\naccept: text/event-stream\r\n\r\n")
+            .await
+            .unwrap();
+        let mut reader = events(get(&client, &node.url("big"), None).await);
+        // Both subscribed.
+        let deadline = tokio::time::Instant::now() + EVENT_TIMEOUT;
+        while hub.metrics().topics.get("big").map_or(0, |m| m.subscribers) < 2 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "subscribers missing"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let payload = "z".repeat(2000);
+        let mut slowest = Duration::ZERO;
+        for i in 0..3000 {
+            let start = std::time::Instant::now();
+            hub.publish("big", &sse_codec_hub::Event::new(format!("{i} {payload}")))
+                .await
+                .unwrap();
+            let got = next_events(&mut reader, 1).await;
+            assert!(got[0].data().starts_with(&format!("{i} ")));
+            slowest = slowest.max(start.elapsed());
+        }
+        // 6 MB went out; the frozen client read none of it.
+        let m = &hub.metrics().topics["big"];
+        assert!(slowest < Duration::from_millis(500), "slowest {slowest:?}");
+        assert!(m.queue_high_water <= 64, "{m:?}");
+        assert!(
+            m.resynchronized >= 1,
+            "the frozen client never overflowed: {m:?}"
+        );
+        assert_eq!(m.subscribers, 2);
+        drop(frozen);
+    })
+    .await;
+}

@@ -206,6 +206,12 @@ pub struct Node {
 
 impl Node {
     pub fn start(options: node::Options) -> Node {
+        Node::start_with(None, options)
+    }
+
+    /// A node serving `hub` (made in the test, to read its metrics), or the
+    /// hub its options ask for.
+    pub fn start_with(hub: Option<Hub>, options: node::Options) -> Node {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         listener.set_nonblocking(true).expect("non-blocking");
         let addr = listener.local_addr().expect("address");
@@ -215,7 +221,10 @@ impl Node {
             .build()
             .expect("runtime");
         runtime.spawn(async move {
-            let hub = node::hub(&options).await.expect("the node's hub");
+            let hub = match hub {
+                Some(hub) => hub,
+                None => node::hub(&options).await.expect("the node's hub"),
+            };
             let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
             axum::serve(listener, node::router(hub, &options)).await
         });
