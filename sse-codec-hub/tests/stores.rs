@@ -186,6 +186,28 @@ async fn trimmed_history_resets(store: &Store) {
     assert_eq!(retained, expected);
 }
 
+/// Retention by age: old events go (on Redis approximately, by whole
+/// stream nodes), and resuming from one of them is a `reset`.
+async fn old_events_expire(store: &Store) {
+    let hub = store
+        .hub(Hub::builder().max_age(Duration::from_millis(300)))
+        .await;
+    let ids = publish_all(&hub, "t", 0..8).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    publish_all(&hub, "t", 8..9).await;
+    let mut subscription = hub.subscribe("t", Some(&ids[0])).await.unwrap();
+    let first = take(&mut subscription, 1).await;
+    assert_eq!(reset_reason(&first[0]), "trimmed");
+    let mut retained = Vec::new();
+    while let Ok(Some(frame)) =
+        tokio::time::timeout(Duration::from_millis(300), subscription.next()).await
+    {
+        retained.push(event_of(&frame).data().parse::<usize>().unwrap());
+    }
+    assert_eq!(retained.last(), Some(&8), "{retained:?}");
+    assert!(!retained.contains(&0), "{retained:?}");
+}
+
 /// An in-memory hub's IDs carry its epoch: another instance (a restart)
 /// recognises them as not its own.
 async fn other_epoch_resets(store: &Store) {
@@ -393,6 +415,7 @@ suite!(
     garbage_id_resets,
     foreign_ids_reset_and_topics_never_leak,
     trimmed_history_resets,
+    old_events_expire,
     other_epoch_resets,
     replay_live_race,
     slow_subscriber_resyncs_losslessly,
