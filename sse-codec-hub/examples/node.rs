@@ -189,6 +189,18 @@ async fn preflight() -> Response {
     (StatusCode::NO_CONTENT, headers).into_response()
 }
 
+/// Sends each event at once: with Nagle's algorithm, a client that sends
+/// nothing back (an event stream) delays its ACKs and every small write
+/// waits for them (some 40 ms on Linux).
+pub fn no_delay(
+    listener: tokio::net::TcpListener,
+) -> impl axum::serve::Listener<Io = tokio::net::TcpStream, Addr = SocketAddr> {
+    use axum::serve::ListenerExt;
+    listener.tap_io(|stream| {
+        let _ = stream.set_nodelay(true);
+    })
+}
+
 #[allow(dead_code)] // tests include this file as a module
 #[tokio::main]
 async fn main() {
@@ -214,7 +226,7 @@ async fn main() {
         }
     };
     eprintln!("node: listening on http://{}", options.listen);
-    if let Err(error) = axum::serve(listener, router(hub, &options)).await {
+    if let Err(error) = axum::serve(no_delay(listener), router(hub, &options)).await {
         eprintln!("node: {error}");
         std::process::exit(1);
     }

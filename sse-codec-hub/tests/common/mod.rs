@@ -226,7 +226,7 @@ impl Node {
                 None => node::hub(&options).await.expect("the node's hub"),
             };
             let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-            axum::serve(listener, node::router(hub, &options)).await
+            axum::serve(node::no_delay(listener), node::router(hub, &options)).await
         });
         Node {
             addr,
