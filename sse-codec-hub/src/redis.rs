@@ -201,12 +201,7 @@ impl RedisStore {
         result
     }
 
-    pub(crate) async fn publish(
-        &self,
-        _config: &Config,
-        topic: &str,
-        event: &EventRef<'_>,
-    ) -> Result<String, Error> {
+    pub(crate) async fn publish(&self, topic: &str, event: &EventRef<'_>) -> Result<String, Error> {
         let key = self.key(topic);
         let mut xadd = redis::cmd("XADD");
         xadd.arg(&key)
