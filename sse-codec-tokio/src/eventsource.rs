@@ -1,6 +1,11 @@
 //! [`EventSource`]: a complete reconnecting client on reqwest (feature
 //! `reqwest`).
 //!
+//! The feature `reqwest` brings no TLS: plain `http://`, or HTTPS with the
+//! TLS your own reqwest dependency enables (`features = ["rustls"]`,
+//! `["native-tls"]`). The feature `rustls` adds HTTPS with rustls on the
+//! `ring` provider (no aws-lc-rs); see [`install_crypto_provider`].
+//!
 //! ```no_run
 //! use futures_util::StreamExt;
 //! use sse_codec_tokio::eventsource::{EventSource, Update};
@@ -186,8 +191,9 @@ pub enum EventSourceError {
     },
     /// An event exceeded a decoding limit and was skipped.
     Limit(sse_codec_core::Error),
-    /// The request could not be built, or its body is a stream that cannot
-    /// be sent again (fatal).
+    /// The request could not be built or its URL cannot be used (https
+    /// without TLS support in reqwest: enable the feature `rustls`), or its
+    /// body is a stream that cannot be sent again (fatal).
     Request(Option<reqwest::Error>),
 }
 
@@ -280,11 +286,12 @@ fn retried_status(status: StatusCode) -> bool {
     status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS
 }
 
-/// A `reqwest::ClientBuilder` for event streams: rustls with the `ring`
-/// provider (installed as the process default if none is), and a redirect
-/// policy that follows up to 10 redirects but refuses one back to a URL
-/// already visited (an empty `Location` is one). No total timeout: see the
-/// [module docs](self).
+/// A `reqwest::ClientBuilder` for event streams: a redirect policy that
+/// follows up to 10 redirects but refuses one back to a URL already visited
+/// (an empty `Location` is one), and no total timeout (see the [module
+/// docs](self)). With the feature `rustls`, it first installs rustls's
+/// `ring` provider as the process-wide default if none is installed yet
+/// (see [`install_crypto_provider`]).
 ///
 /// ```no_run
 /// # use std::time::Duration;
@@ -294,8 +301,8 @@ fn retried_status(status: StatusCode) -> bool {
 /// # Ok::<(), reqwest::Error>(())
 /// ```
 pub fn client_builder() -> reqwest::ClientBuilder {
-    // An error means a provider is installed already, which is all we need.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    #[cfg(feature = "rustls")]
+    install_crypto_provider();
     Client::builder().redirect(reqwest::redirect::Policy::custom(|attempt| {
         if attempt.previous().len() >= 10 {
             attempt.error("more than 10 redirects")
@@ -305,6 +312,24 @@ pub fn client_builder() -> reqwest::ClientBuilder {
             attempt.follow()
         }
     }))
+}
+
+/// Installs rustls's `ring` provider as the process-wide default, unless one
+/// is installed already (feature `rustls`). With that feature reqwest needs
+/// a default provider to build any `Client` (`reqwest::Client::new()`
+/// panics without one): call this first in programs that build clients
+/// other than with [`client_builder`].
+///
+/// ```
+/// sse_codec_tokio::eventsource::install_crypto_provider();
+/// let client = reqwest::Client::new(); // would panic without a provider
+/// # let _ = client;
+/// ```
+#[cfg(feature = "rustls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
+pub fn install_crypto_provider() {
+    // An error means a provider is installed already, which is all we need.
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 /// Turns a `reqwest::RequestBuilder` into an [`EventSource`].
@@ -613,6 +638,19 @@ fn next_chunk(body: &mut Body) -> impl Future<Output = Option<reqwest::Result<By
     poll_fn(move |cx| body.as_mut().poll_next(cx))
 }
 
+/// Whether connecting failed because the client cannot speak the URL's
+/// scheme (hyper-util's message for `https` without TLS support).
+fn unsupported_scheme(error: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(error) = source {
+        if error.to_string().contains("scheme is not http") {
+            return true;
+        }
+        source = error.source();
+    }
+    false
+}
+
 /// Whether `Content-Type` is `text/event-stream`, parameters allowed.
 fn is_event_stream(headers: &HeaderMap) -> bool {
     headers
@@ -844,6 +882,11 @@ impl Inner {
                     error: Some(error),
                 });
             }
+            // An invalid URL, an unsupported scheme (https without TLS):
+            // trying again cannot help.
+            Wait::Ready(Err(error)) if error.is_builder() || unsupported_scheme(&error) => {
+                return self.failed(EventSourceError::Request(Some(error)));
+            }
             Wait::Ready(Err(error)) => return self.failed(EventSourceError::Transport(error)),
             Wait::TimedOut => return self.failed(EventSourceError::IdleTimeout(self.idle_timeout)),
             Wait::Restart => {
@@ -930,6 +973,12 @@ mod tests {
         assert!(in_an_hour > Duration::from_secs(3590) && in_an_hour <= Duration::from_secs(3600));
         assert_eq!(parse("Sun, 06 Nov 1994 08:49:37 GMT"), Some(Duration::ZERO));
         assert_eq!(retry_after(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn client_builder_builds() {
+        // With `rustls`, this panics unless a provider was installed.
+        client_builder().build().unwrap();
     }
 
     #[test]

@@ -94,9 +94,11 @@
 //!
 //! - `axum`: [`SseStream`] implements `axum::response::IntoResponse` (axum 0.8).
 //! - `serde`: [`Event::json`] and [`Event::parse_json`].
-//! - `reqwest`: `EventSource` and the `eventsource` module, on reqwest
-//!   0.13 with rustls and the `ring` crypto provider (no aws-lc-rs, no
-//!   native TLS).
+//! - `reqwest`: `EventSource` and the `eventsource` module, on reqwest 0.13
+//!   with no TLS of its own (plain http, or the TLS your reqwest enables).
+//! - `rustls`: HTTPS for `EventSource` with rustls on the `ring` crypto
+//!   provider (no aws-lc-rs, no native TLS); reqwest then needs a provider
+//!   for every `Client`: see `eventsource::install_crypto_provider`.
 //! - `tracing`: a `WARN` event for each event [`SseStream`] skips, and one
 //!   when `EventSource` sees `reqwest::ClientBuilder::timeout` kill a
 //!   stream.

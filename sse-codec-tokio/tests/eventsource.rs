@@ -732,3 +732,21 @@ async fn decoding_limits_skip_an_event_and_go_on() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_unusable_url_is_fatal_not_retried() {
+    bounded(async {
+        // Without TLS (no `rustls` feature) https cannot be spoken; with it,
+        // nothing listens on port 1. Either way: one error.
+        let url = if cfg!(feature = "rustls") {
+            "notascheme://127.0.0.1:1/"
+        } else {
+            "https://127.0.0.1:1/"
+        };
+        let mut events = EventSource::get(url).backoff(fast());
+        let error = next_err(&mut events).await;
+        assert!(error.is_fatal(), "{error:?}");
+        assert!(next(&mut events).await.is_none());
+    })
+    .await;
+}
