@@ -320,7 +320,9 @@ def markdown(res):
                 "4KiB": "4 KiB chunks",
                 "7B": "7-byte chunks (1 MiB prefix)",
                 "whole": "one chunk",
-                "event": "one chunk per event (W4: per block), as a live server flushes",
+                "event": "one chunk per event, as a live server flushes"
+                if w != "w4"
+                else "one chunk per block (each keep-alive, each event), as a live server flushes",
             }[c]
             out.append(f"\n### Decode {title}, {label}\n")
             out.append(decode_table(res, w, c))
