@@ -5,7 +5,8 @@
 //! the machine, so they hold where wall-clock times do not.
 //!
 //! The inputs are prefixes of the criterion workloads (about 128 KiB; W2:
-//! two 64 KiB events), built by the setup functions, whose instructions are
+//! two 64 KiB events), in 4 KiB chunks, 7-byte chunks, one chunk (W2) and
+//! one chunk per event (per block for W4, as a live server flushes), built by the setup functions, whose instructions are
 //! not counted; `sse_codec_benches::iai` makes them. Each decoder case runs
 //! sse-codec's borrowed API and `BytesDecoder`, and sse-core (the peer) on
 //! the same chunks, so that instructions per byte compare like for like.
@@ -76,6 +77,9 @@ fn case(id: &str, chunking: Chunking) -> Case {
 #[bench::w3_7b(args = ("w3", Chunking::B7), setup = case)]
 #[bench::w4_4kib(args = ("w4", Chunking::K4), setup = case)]
 #[bench::w4_7b(args = ("w4", Chunking::B7), setup = case)]
+#[bench::w1_event(args = ("w1", Chunking::PerEvent), setup = case)]
+#[bench::w3_event(args = ("w3", Chunking::PerEvent), setup = case)]
+#[bench::w4_event(args = ("w4", Chunking::PerEvent), setup = case)]
 fn borrowed(case: Case) -> Case {
     use sse_codec_core::{Decoder, Item};
     let mut decoder = Decoder::new();
@@ -102,6 +106,9 @@ fn borrowed(case: Case) -> Case {
 #[bench::w3_7b(args = ("w3", Chunking::B7), setup = case)]
 #[bench::w4_4kib(args = ("w4", Chunking::K4), setup = case)]
 #[bench::w4_7b(args = ("w4", Chunking::B7), setup = case)]
+#[bench::w1_event(args = ("w1", Chunking::PerEvent), setup = case)]
+#[bench::w3_event(args = ("w3", Chunking::PerEvent), setup = case)]
+#[bench::w4_event(args = ("w4", Chunking::PerEvent), setup = case)]
 fn bytes_decoder(case: Case) -> Case {
     use sse_codec_core::{BytesDecoder, OwnedItem};
     let mut decoder = BytesDecoder::new();
@@ -127,6 +134,9 @@ fn bytes_decoder(case: Case) -> Case {
 #[bench::w3_7b(args = ("w3", Chunking::B7), setup = case)]
 #[bench::w4_4kib(args = ("w4", Chunking::K4), setup = case)]
 #[bench::w4_7b(args = ("w4", Chunking::B7), setup = case)]
+#[bench::w1_event(args = ("w1", Chunking::PerEvent), setup = case)]
+#[bench::w3_event(args = ("w3", Chunking::PerEvent), setup = case)]
+#[bench::w4_event(args = ("w4", Chunking::PerEvent), setup = case)]
 fn peer_sse_core(case: Case) -> Case {
     use sse_core::{SseDecoder, SseEvent};
     let mut decoder = SseDecoder::new();

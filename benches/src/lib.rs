@@ -318,7 +318,7 @@ impl Chunking {
     pub fn lengths(self, w: &Workload, len: usize) -> Vec<usize> {
         let fixed = |size: usize| {
             let mut out = vec![size; len / size];
-            if len % size != 0 {
+            if !len.is_multiple_of(size) {
                 out.push(len % size);
             }
             out
@@ -381,7 +381,7 @@ pub mod iai {
     }
 
     /// Every decoder case: workload, chunking.
-    pub const DECODE_CASES: [(&str, Chunking); 7] = [
+    pub const DECODE_CASES: [(&str, Chunking); 10] = [
         ("w1", Chunking::K4),
         ("w1", Chunking::B7),
         ("w2", Chunking::Whole),
@@ -389,6 +389,9 @@ pub mod iai {
         ("w3", Chunking::B7),
         ("w4", Chunking::K4),
         ("w4", Chunking::B7),
+        ("w1", Chunking::PerEvent),
+        ("w3", Chunking::PerEvent),
+        ("w4", Chunking::PerEvent),
     ];
 }
 
