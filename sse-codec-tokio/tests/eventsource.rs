@@ -173,7 +173,7 @@ async fn frozen_before_the_response_head_is_an_idle_timeout() {
 async fn keep_alives_keep_a_stream_open_without_reconnection() {
     bounded(async {
         let mut server = StreamServer::start().await;
-        let mut events = source(&server).idle_timeout(Duration::from_millis(300));
+        let mut events = source(&server).idle_timeout(Duration::from_millis(500));
         let mut conn = connect(&mut server, &mut events).await;
         conn.start_stream().await;
         let writer = tokio::spawn(async move {
@@ -503,7 +503,7 @@ async fn retry_is_clamped() {
         assert!(matches!(next_ok(&mut events).await, Update::Ended { .. }));
         let ended = Instant::now();
         let _conn = connect(&mut server, &mut events).await;
-        assert!(ended.elapsed() < Duration::from_millis(600), "{:?}", ended.elapsed());
+        assert!(ended.elapsed() < Duration::from_secs(2), "{:?}", ended.elapsed());
     })
     .await;
 }
@@ -514,7 +514,7 @@ async fn backoff_grows_on_failures_and_resets_after_events() {
         let mut server = StreamServer::start().await;
         let backoff = Backoff {
             initial: Duration::from_millis(50),
-            factor: 4,
+            factor: 8,
             max: Duration::from_secs(5),
             jitter: false,
         };
@@ -522,11 +522,11 @@ async fn backoff_grows_on_failures_and_resets_after_events() {
         let conn = connect(&mut server, &mut events).await;
         conn.respond("503 Service Unavailable", &[], b"").await;
         assert_eq!(next_err(&mut events).await.response().unwrap().status, 503);
-        // One failure: 50 ms * 4.
+        // One failure: 50 ms * 8.
         let failed = Instant::now();
         let mut conn = connect(&mut server, &mut events).await;
         let grown = failed.elapsed();
-        assert!(grown >= Duration::from_millis(190), "grown delay {grown:?}");
+        assert!(grown >= Duration::from_millis(390), "grown delay {grown:?}");
         conn.start_stream().await;
         conn.write("data: hi\n\n").await;
         conn.close().await;
@@ -537,14 +537,14 @@ async fn backoff_grows_on_failures_and_resets_after_events() {
         let ended = Instant::now();
         let conn = connect(&mut server, &mut events).await;
         let reset = ended.elapsed();
-        assert!(reset < Duration::from_millis(180), "reset delay {reset:?}");
-        // A failure again: 200 ms.
+        assert!(reset < Duration::from_millis(300), "reset delay {reset:?}");
+        // A failure again: 400 ms.
         conn.respond("503 Service Unavailable", &[], b"").await;
         let _ = next_err(&mut events).await;
         let failed = Instant::now();
         let _conn = connect(&mut server, &mut events).await;
         let grown = failed.elapsed();
-        assert!(grown >= Duration::from_millis(190), "grown delay {grown:?}");
+        assert!(grown >= Duration::from_millis(390), "grown delay {grown:?}");
     })
     .await;
 }
