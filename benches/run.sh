@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the whole benchmark suite RUNS times (default 3), keeps each run's
+# Runs the whole criterion suite (decode and encode) RUNS times (default 3), keeps each run's
 # criterion results in target/bench-runs/<n>, then writes the tables of
 # BENCHMARKS.md and benches/chart.png from the medians over the runs.
 #
@@ -15,7 +15,8 @@ rm -rf "$TARGET/bench-runs"
 for n in $(seq "$RUNS"); do
     echo "== run $n of $RUNS"
     rm -rf "$TARGET/criterion"
-    cargo bench -p sse-codec-benches -- ${FILTER:+"$FILTER"}
+    # decode and encode only: the iai bench (instruction counts) is benches/iai-ci.sh's.
+    cargo bench -p sse-codec-benches --bench decode --bench encode -- ${FILTER:+"$FILTER"}
     mkdir -p "$TARGET/bench-runs"
     cp -r "$TARGET/criterion" "$TARGET/bench-runs/$n"
 done
