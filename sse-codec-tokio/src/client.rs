@@ -129,6 +129,16 @@ impl Backoff {
     }
 }
 
+/// The end of one connection's stream: its unfinished event is discarded,
+/// and the last event ID string is carried into the next stream, as
+/// browsers do (the spec's decoder would let the next stream's first event
+/// reset it to empty).
+pub(crate) fn end_of_stream(decoder: &mut BytesDecoder) {
+    let id = decoder.last_event_id().into_owned();
+    decoder.end_of_stream();
+    decoder.set_last_event_id(&id);
+}
+
 enum State<F, S> {
     Connect,
     Connecting(Pin<Box<F>>),
@@ -249,7 +259,7 @@ impl<C, F, S> Reconnect<C, F, S> {
     pub fn close(&mut self) {
         if let State::Streaming(stream) = std::mem::replace(&mut self.state, State::Done) {
             let (_, mut decoder) = stream.into_parts();
-            decoder.end_of_stream();
+            end_of_stream(&mut decoder);
             self.decoder = Some(decoder);
         }
     }
@@ -257,7 +267,7 @@ impl<C, F, S> Reconnect<C, F, S> {
     /// The current connection ended or failed: keep the decoder, wait.
     fn disconnected(&mut self, stream: EventStream<S>) {
         let (_, mut decoder) = stream.into_parts();
-        decoder.end_of_stream();
+        end_of_stream(&mut decoder);
         self.decoder = Some(decoder);
         if self.events_this_connection {
             self.failures = 0;
@@ -369,8 +379,47 @@ impl<C, F, S> fmt::Debug for Reconnect<C, F, S> {
 
 #[cfg(test)]
 mod tests {
-    use super::Backoff;
+    use super::{reconnect, Backoff, Connection};
+    use bytes::Bytes;
+    use futures_util::StreamExt;
+    use sse_codec_core::OwnedItem;
     use std::time::Duration;
+
+    #[tokio::test(start_paused = true)]
+    async fn the_last_event_id_survives_the_reconnection_and_the_partial_block_does_not() {
+        let mut bodies = vec!["data: b\n\n", "id: abc\ndata: a\n\nid: def\ndata: partial"];
+        let mut sent = Vec::new();
+        let mut events = reconnect(|id: Option<String>| {
+            sent.push(id);
+            let body = bodies.pop();
+            async move {
+                match body {
+                    Some(body) => {
+                        Connection::Stream(futures_util::stream::iter([Ok::<_, std::io::Error>(
+                            Bytes::from(body),
+                        )]))
+                    }
+                    None => Connection::Stop,
+                }
+            }
+        })
+        .backoff(Backoff {
+            initial: Duration::ZERO,
+            ..Backoff::none()
+        });
+        let mut seen = Vec::new();
+        while let Some(item) = events.next().await {
+            if let Ok(OwnedItem::Event(event)) = item {
+                seen.push((event.data().to_owned(), event.id().to_owned()));
+            }
+        }
+        drop(events);
+        assert_eq!(
+            seen,
+            [("a".into(), "abc".into()), ("b".into(), "abc".into())]
+        );
+        assert_eq!(sent, [None, Some("abc".into()), Some("abc".into())]);
+    }
 
     #[test]
     fn backoff_grows_from_the_server_retry_to_the_cap() {

@@ -722,9 +722,7 @@ impl Inner {
     /// stream, as browsers do (the spec's decoder would let the next
     /// stream's first event reset it to empty).
     fn end_of_stream(&mut self) {
-        let id = self.decoder.last_event_id().into_owned();
-        self.decoder.end_of_stream();
-        self.decoder.set_last_event_id(&id);
+        crate::client::end_of_stream(&mut self.decoder);
     }
 
     /// The connection ended or failed.
