@@ -20,7 +20,7 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use axum::response::sse::{Event as AxumEvent, Sse};
+use axum::response::sse::{Event as AxumEvent, KeepAlive, Sse};
 use axum::routing::get;
 use axum::Router;
 use futures_util::stream::{self, Stream};
@@ -164,10 +164,12 @@ async fn broadcast_case(n: usize, m: usize) {
                             }
                         }
                     });
+                    // Keep-alive as the node has it (a timer reset per event).
                     Sse::new(Box::pin(events)
                         as std::pin::Pin<
                             Box<dyn Stream<Item = Result<AxumEvent, Infallible>> + Send>,
                         >)
+                    .keep_alive(KeepAlive::new().interval(Duration::from_secs(60)))
                 }
             }),
         )
