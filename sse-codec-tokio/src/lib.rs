@@ -93,7 +93,7 @@
 //! # Crate features
 //!
 //! - `axum`: [`SseStream`] implements `axum::response::IntoResponse` (axum 0.8).
-//! - `serde`: [`Event::json`] and [`Event::parse_json`].
+//! - `serde`: `Event::json` and `Event::parse_json` (JSON data).
 //! - `reqwest`: `EventSource` and the `eventsource` module, on reqwest 0.13
 //!   with no TLS of its own (plain http, or the TLS your reqwest enables).
 //! - `rustls`: HTTPS for `EventSource` with rustls on the `ring` crypto
