@@ -53,7 +53,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 if [ "$mode" = compare ]; then
-    if ! find "$BASELINE_DIR" -name "*.base@$NAME" 2>/dev/null | grep -q .; then
+    if [ -z "$(find "$BASELINE_DIR" -name "*.base@$NAME" -print -quit 2>/dev/null)" ]; then
         echo "no baseline in $BASELINE_DIR: record one with '$0 --save' and commit it" >&2
         exit 1
     fi
