@@ -255,7 +255,7 @@ async fn a_client_that_never_reads_delays_nobody() {
         }
         let payload = "z".repeat(2000);
         let mut slowest = Duration::ZERO;
-        for i in 0..3000 {
+        for i in 0..5000 {
             let start = std::time::Instant::now();
             hub.publish("big", &sse_codec_hub::Event::new(format!("{i} {payload}")))
                 .await
@@ -264,9 +264,10 @@ async fn a_client_that_never_reads_delays_nobody() {
             assert!(got[0].data().starts_with(&format!("{i} ")));
             slowest = slowest.max(start.elapsed());
         }
-        // 6 MB went out; the frozen client read none of it.
+        // 10 MB went out (more than loopback socket buffers hold); the frozen
+        // client read none of it.
         let m = &hub.metrics().topics["big"];
-        assert!(slowest < Duration::from_millis(500), "slowest {slowest:?}");
+        assert!(slowest < Duration::from_secs(2), "slowest {slowest:?}");
         assert!(m.queue_high_water <= 64, "{m:?}");
         assert!(
             m.resynchronized >= 1,

@@ -358,7 +358,7 @@ async fn frozen_subscriber_changes_nothing(store: &Store) {
         slowest = slowest.max(start.elapsed());
     }
     assert!(
-        slowest < Duration::from_secs(1),
+        slowest < Duration::from_secs(2),
         "slowest delivery {slowest:?}"
     );
     let m = &hub.metrics().topics["t"];
