@@ -3,8 +3,8 @@
 //!
 //! The feature `reqwest` brings no TLS: plain `http://`, or HTTPS with the
 //! TLS your own reqwest dependency enables (`features = ["rustls"]`,
-//! `["native-tls"]`). The feature `rustls` adds HTTPS with rustls on the
-//! `ring` provider (no aws-lc-rs); see [`install_crypto_provider`].
+//! `["native-tls"]`). The feature `rustls` adds HTTPS with reqwest's own
+//! `rustls` feature.
 //!
 //! ```no_run
 //! use futures_util::StreamExt;
@@ -289,9 +289,7 @@ fn retried_status(status: StatusCode) -> bool {
 /// A `reqwest::ClientBuilder` for event streams: a redirect policy that
 /// follows up to 10 redirects but refuses one back to a URL already visited
 /// (an empty `Location` is one), and no total timeout (see the [module
-/// docs](self)). With the feature `rustls`, it first installs rustls's
-/// `ring` provider as the process-wide default if none is installed yet
-/// (see [`install_crypto_provider`]).
+/// docs](self)).
 ///
 /// ```no_run
 /// # use std::time::Duration;
@@ -301,8 +299,6 @@ fn retried_status(status: StatusCode) -> bool {
 /// # Ok::<(), reqwest::Error>(())
 /// ```
 pub fn client_builder() -> reqwest::ClientBuilder {
-    #[cfg(feature = "rustls")]
-    install_crypto_provider();
     Client::builder().redirect(reqwest::redirect::Policy::custom(|attempt| {
         if attempt.previous().len() >= 10 {
             attempt.error("more than 10 redirects")
@@ -312,24 +308,6 @@ pub fn client_builder() -> reqwest::ClientBuilder {
             attempt.follow()
         }
     }))
-}
-
-/// Installs rustls's `ring` provider as the process-wide default, unless one
-/// is installed already (feature `rustls`). With that feature reqwest needs
-/// a default provider to build any `Client` (`reqwest::Client::new()`
-/// panics without one): call this first in programs that build clients
-/// other than with [`client_builder`].
-///
-/// ```
-/// sse_codec_tokio::eventsource::install_crypto_provider();
-/// let client = reqwest::Client::new(); // would panic without a provider
-/// # let _ = client;
-/// ```
-#[cfg(feature = "rustls")]
-#[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
-pub fn install_crypto_provider() {
-    // An error means a provider is installed already, which is all we need.
-    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 /// Turns a `reqwest::RequestBuilder` into an [`EventSource`].
@@ -975,8 +953,10 @@ mod tests {
 
     #[test]
     fn client_builder_builds() {
-        // With `rustls`, this panics unless a provider was installed.
         client_builder().build().unwrap();
+        // Another client of the same program needs nothing installed first
+        // (with reqwest's `rustls-no-provider` this would panic).
+        reqwest::Client::new();
     }
 
     #[test]

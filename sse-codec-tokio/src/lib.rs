@@ -96,9 +96,8 @@
 //! - `serde`: `Event::json` and `Event::parse_json` (JSON data).
 //! - `reqwest`: `EventSource` and the `eventsource` module, on reqwest 0.13
 //!   with no TLS of its own (plain http, or the TLS your reqwest enables).
-//! - `rustls`: HTTPS for `EventSource` with rustls on the `ring` crypto
-//!   provider (no aws-lc-rs, no native TLS); reqwest then needs a provider
-//!   for every `Client`: see `eventsource::install_crypto_provider`.
+//! - `rustls`: HTTPS for `EventSource` through reqwest's own `rustls`
+//!   feature (rustls on aws-lc-rs, no native TLS).
 //! - `tracing`: a `WARN` event for each event [`SseStream`] skips, and one
 //!   when `EventSource` sees `reqwest::ClientBuilder::timeout` kill a
 //!   stream.

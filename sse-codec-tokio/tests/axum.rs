@@ -21,17 +21,14 @@ async fn serve(app: Router) -> SocketAddr {
     addr
 }
 
-/// A GET of `url` with a plain reqwest client (with the `rustls` feature,
-/// reqwest needs a crypto provider installed first).
-async fn get(url: String) -> reqwest::Result<reqwest::Response> {
-    #[cfg(feature = "rustls")]
-    sse_codec_tokio::eventsource::install_crypto_provider();
+/// A GET of `url` with a plain reqwest client.
+async fn http_get(url: String) -> reqwest::Result<reqwest::Response> {
     reqwest::get(url).await
 }
 
 /// Every event of the response at `url`, decoded; the response's headers.
 async fn fetch(url: String) -> (reqwest::header::HeaderMap, Vec<Event>) {
-    let response = tokio::time::timeout(Duration::from_secs(10), get(url))
+    let response = tokio::time::timeout(Duration::from_secs(10), http_get(url))
         .await
         .expect("the server answers within 10 s")
         .expect("the request succeeds");
@@ -152,7 +149,7 @@ async fn an_error_item_ends_the_response_after_the_events_before_it() {
         }),
     );
     let addr = serve(app).await;
-    let response = get(format!("http://{addr}/fails")).await.unwrap();
+    let response = http_get(format!("http://{addr}/fails")).await.unwrap();
     let items: Vec<_> = EventStream::new(response.bytes_stream()).collect().await;
     let events: Vec<_> = items
         .iter()

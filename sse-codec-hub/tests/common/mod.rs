@@ -253,9 +253,6 @@ impl Drop for Node {
 
 /// A client with timeouts for everything but reading a stream.
 pub fn http_client() -> reqwest::Client {
-    // reqwest has `rustls-no-provider` (see Cargo.toml): without a
-    // provider, building a client panics.
-    sse_codec_tokio::eventsource::install_crypto_provider();
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(5))
         .build()
