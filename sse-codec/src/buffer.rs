@@ -107,20 +107,22 @@ mod shared {
     /// current input chunk, holds where in the chunk it is instead of a copy,
     /// and makes it a `Bytes` slice of the chunk only when an event takes it
     /// (a value that is copied after all, as the first of several data
-    /// lines is, then costs no reference count).
+    /// lines is, then costs no reference count). A value still in the chunk
+    /// when the decoder is done with it is copied then
+    /// ([`release_source`](SharedBuffer::release_source)): only events
+    /// share input chunks, never the decoder's own state.
     /// Copied values are assembled in a `BytesMut` and split off it when an
     /// event takes them, so that the next values go on in the same
     /// allocation, which is reclaimed once the events that share it are
     /// dropped: copying costs no allocation per event.
     #[derive(Debug, Default)]
     pub(crate) struct SharedBuffer {
-        /// The input chunk last handed to this buffer: usually the one the
-        /// decoder reads from, but possibly an earlier one (chunks that can
-        /// only extend a line are not handed over, and the decoder swaps its
-        /// ID buffers). Either way its bytes are what they were, since
-        /// `Bytes` are immutable. `Value::InSource` ranges are ranges of it,
-        /// which is why `set_source` slices such a value before replacing it.
-        source: Bytes,
+        /// The input chunk the decoder reads values from, once it handed it
+        /// over (it does so only when a line is read from the chunk itself),
+        /// until it is done with it; `None` otherwise (cheaper to replace
+        /// than an empty `Bytes`, whose drop is a call). `Value::InSource`
+        /// ranges are ranges of it.
+        source: Option<Bytes>,
         value: Value,
         /// Room for the next copied value: what is left of the allocation
         /// the last copied values were split from.
@@ -141,12 +143,57 @@ mod shared {
     const ROOM_MAX: usize = 4096;
 
     impl SharedBuffer {
+        /// Makes `source` the chunk that values may be ranges of. The
+        /// decoder calls [`release_source`](Self::release_source) when it is
+        /// done with a chunk, so a value is in an earlier source here only
+        /// if it was not; it is then sliced, to stay right.
         #[inline]
         pub(crate) fn set_source(&mut self, source: &Bytes) {
             if let Value::InSource(range) = &self.value {
-                self.value = Value::Shared(self.source.slice(range.clone()));
+                self.value = Value::Shared(self.source_slice(range.clone()));
             }
-            self.source = source.clone();
+            self.source = Some(source.clone());
+        }
+
+        /// The source's bytes (none without a source).
+        #[inline]
+        fn source(&self) -> &[u8] {
+            self.source.as_deref().unwrap_or_default()
+        }
+
+        /// `source[range]` as `Bytes`.
+        #[inline]
+        fn source_slice(&self, range: core::ops::Range<usize>) -> Bytes {
+            self.source
+                .as_ref()
+                .map_or_else(Bytes::new, |source| source.slice(range))
+        }
+
+        /// Lets go of the source chunk: the decoder is done with it. A value
+        /// that is a range of it is copied first (into the spare room, so
+        /// usually without an allocation): it outlives the chunk (the last
+        /// event ID, or part of an event that later chunks complete), and a
+        /// slice would keep the whole chunk, however large, alive with it.
+        /// Such values are bounded by the limits, and small in practice (an
+        /// ID, an event type, at most one data line per chunk).
+        #[inline]
+        pub(crate) fn release_source(&mut self) {
+            if let Value::InSource(_) = self.value {
+                self.own_value();
+            }
+            self.source = None;
+        }
+
+        /// Copies a value that is a range of the source.
+        #[cold]
+        #[inline(never)]
+        fn own_value(&mut self) {
+            if let Value::InSource(range) = &self.value {
+                let range = range.clone();
+                let mut owned = self.room_for(range.len());
+                owned.extend_from_slice(&self.source()[range]);
+                self.value = Value::Owned(owned);
+            }
         }
 
         /// The content as `Bytes`, without copying when it is shared; an
@@ -155,7 +202,10 @@ mod shared {
         pub(crate) fn share(&mut self) -> Bytes {
             match &mut self.value {
                 Value::Empty => Bytes::new(),
-                Value::InSource(range) => self.source.slice(range.clone()),
+                Value::InSource(range) => match &self.source {
+                    Some(source) => source.slice(range.clone()),
+                    None => Bytes::new(),
+                },
                 Value::Shared(bytes) => bytes.clone(),
                 Value::Owned(owned) => {
                     let bytes = owned.split().freeze();
@@ -171,7 +221,7 @@ mod shared {
         pub(crate) fn take(&mut self) -> Bytes {
             match core::mem::take(&mut self.value) {
                 Value::Empty => Bytes::new(),
-                Value::InSource(range) => self.source.slice(range),
+                Value::InSource(range) => self.source_slice(range),
                 Value::Shared(bytes) => bytes,
                 Value::Owned(mut owned) => {
                     let bytes = owned.split().freeze();
@@ -184,10 +234,10 @@ mod shared {
         /// Where `bytes` is in the source, if it is part of it.
         #[inline]
         fn range_in_source(&self, bytes: &[u8]) -> Option<core::ops::Range<usize>> {
-            let source = self.source.as_ptr() as usize;
-            let start = (bytes.as_ptr() as usize).checked_sub(source)?;
+            let source = self.source.as_ref()?;
+            let start = (bytes.as_ptr() as usize).checked_sub(source.as_ptr() as usize)?;
             let end = start.checked_add(bytes.len())?;
-            (end <= self.source.len()).then_some(start..end)
+            (end <= source.len()).then_some(start..end)
         }
 
         /// An empty `BytesMut` with room for `len` bytes: the spare room,
@@ -239,7 +289,7 @@ mod shared {
                 }
                 Value::InSource(range) => {
                     let mut owned = self.room_for(range.len() + bytes.len());
-                    owned.extend_from_slice(&self.source[range]);
+                    owned.extend_from_slice(&self.source()[range]);
                     owned.extend_from_slice(bytes);
                     owned
                 }
@@ -259,7 +309,7 @@ mod shared {
         fn as_bytes(&self) -> &[u8] {
             match &self.value {
                 Value::Empty => &[],
-                Value::InSource(range) => &self.source[range.clone()],
+                Value::InSource(range) => &self.source()[range.clone()],
                 Value::Shared(bytes) => bytes,
                 Value::Owned(bytes) => bytes,
             }

@@ -20,7 +20,24 @@ struct Engine<B, C = Vec<u8>> {
     /// Unconsumed input from earlier chunks: `carry[carry_start..]`.
     carry: C,
     carry_start: usize,
+    /// The carry may hold complete lines (unread input was stashed): they
+    /// are decoded from the carry alone before more bytes join it, so that
+    /// it shrinks instead of taking in the next chunk line by line. Only a
+    /// carried path tests it (stashed bytes are carried).
+    stashed: bool,
+    /// Unread input over the budget was decoded without its items being
+    /// handed out: the next item is the error that says so.
+    dropped: bool,
 }
+
+/// The least unread input (left by a feed dropped early, or pushed over)
+/// that a decoder keeps for the caller; see [`Decoder::feed`].
+const UNREAD_BUDGET_MIN: usize = 256 * 1024;
+
+/// The error reported when unread input over the budget was dropped.
+const UNREAD_DROPPED: Error = Error::BufferFull {
+    buffer: "unread input",
+};
 
 /// The storage of carried bytes: a `Vec`, or for [`BytesDecoder`] a
 /// `BytesMut`, whose bytes can become `Bytes` without a copy.
@@ -71,6 +88,8 @@ impl<B: crate::Buffer, C: Carry> Engine<B, C> {
             raw,
             carry: C::default(),
             carry_start: 0,
+            stashed: false,
+            dropped: false,
         }
     }
 
@@ -91,6 +110,9 @@ impl<B: crate::Buffer, C: Carry> Engine<B, C> {
         pos: &mut usize,
         on_chunk: &mut F,
     ) -> Option<(Step, Source, usize)> {
+        if self.dropped {
+            return Some(self.report_dropped(*pos));
+        }
         if self.carry_start == self.carry.len() {
             self.carry.clear();
             self.carry_start = 0;
@@ -134,6 +156,17 @@ impl<B: crate::Buffer, C: Carry> Engine<B, C> {
         pos: &mut usize,
         on_chunk: &mut F,
     ) -> Option<(Step, Source, usize)> {
+        if self.stashed {
+            // Unread input: its complete lines first, from the carry alone.
+            let start = self.carry_start;
+            let (used, step) = self.raw.step(&self.carry[start..]);
+            self.carry_start += used;
+            if step != Step::NeedMore {
+                return Some((step, Source::Carry, start));
+            }
+            // At most a partial line is left: carried on as usual.
+            self.stashed = false;
+        }
         loop {
             // A partial line is carried: move bytes from the chunk through the
             // next line end, but no more than the line limit needs to decide.
@@ -208,17 +241,51 @@ impl<B: crate::Buffer, C: Carry> Engine<B, C> {
         self.raw.item(input, step).transpose()
     }
 
-    /// Keeps `rest` for later: a feed was dropped before it was exhausted.
+    /// The error item for unread input that was dropped, once.
+    #[cold]
+    #[inline(never)]
+    fn report_dropped(&mut self, pos: usize) -> (Step, Source, usize) {
+        self.dropped = false;
+        (Step::Error(UNREAD_DROPPED), Source::Chunk, pos)
+    }
+
+    /// Keeps `rest` for later: a feed was dropped before it was exhausted,
+    /// or more input was pushed. Within the budget it is carried; beyond it,
+    /// it is decoded now (see [`Decoder::feed`]).
     #[inline]
     fn stash(&mut self, rest: &[u8]) {
-        if !rest.is_empty() {
-            self.append(rest);
+        if rest.is_empty() {
+            return;
         }
+        let unread = self.carry.len() - self.carry_start + rest.len();
+        let budget = UNREAD_BUDGET_MIN.max(self.raw.parser().max_line_length());
+        if unread <= budget {
+            self.append(rest);
+            self.stashed = true;
+        } else {
+            self.skip_unread(rest);
+        }
+    }
+
+    /// Decodes the carried input and `rest` into the decoder's state,
+    /// dropping the items they complete (and an earlier report of such a
+    /// drop: one report for both), and carries at most a partial line on;
+    /// the next item is the report.
+    #[cold]
+    #[inline(never)]
+    fn skip_unread(&mut self, rest: &[u8]) {
+        self.dropped = false;
+        self.stashed = true;
+        let mut pos = 0;
+        while self.next_step(rest, &mut pos, &mut |_| {}).is_some() {}
+        self.dropped = true;
     }
 
     fn end_of_stream(&mut self) {
         self.carry.clear();
         self.carry_start = 0;
+        self.stashed = false;
+        self.dropped = false;
         self.raw.end_of_stream();
     }
 }
@@ -268,8 +335,46 @@ impl Decoder {
     }
 
     /// Decodes `chunk`: the returned [`Feed`] yields the items that `chunk`
-    /// completes. Bytes it does not use (a partial line) are kept for the
-    /// next chunk, also when the feed is dropped before the end.
+    /// completes, after those of input an earlier feed left unread. Bytes it
+    /// does not use (a partial line) are kept for the next chunk.
+    ///
+    /// # Unread input
+    ///
+    /// A feed dropped before it returns `None` leaves the rest of its chunk
+    /// unread. The decoder keeps that input (a copy) and the next feed
+    /// yields its items first, as long as all unread input fits a budget:
+    /// 256 KiB, or the maximum line length if that is larger. Stopping
+    /// early once and reading on later loses nothing.
+    ///
+    /// Beyond the budget (a caller that feeds more than it reads, one item
+    /// per chunk say) the decoder does not keep the input: that would grow
+    /// without bound. It decodes the unread input there and then, as if it
+    /// had been read: the last event ID, the reconnection time and the event
+    /// being assembled are exactly what they would be, and at most a partial
+    /// line stays carried. The items that input completes are dropped, and
+    /// the next item of the next feed is the error
+    /// `Error::BufferFull { buffer: "unread input" }`, so that the loss is
+    /// never silent. Memory stays bounded by the limits whatever the caller
+    /// does. (A dropped feed cannot be refused, its chunk is gone; and
+    /// keeping its items instead of its bytes would be no smaller.)
+    ///
+    /// ```
+    /// use sse_codec_core::{Builder, Error, OwnedItem};
+    ///
+    /// let mut decoder = Builder::new().max_line_length(1024).build();
+    /// // A caller that takes only the first item of each chunk.
+    /// let small = "data: x\n\n".repeat(1_000); // 9 KB: kept
+    /// assert!(decoder.feed(small.as_bytes()).next().is_some());
+    /// assert_eq!(decoder.feed(b"").count(), 999);
+    ///
+    /// let large = "id: 1\ndata: x\n\n".repeat(100_000); // 1.6 MB: decoded
+    /// assert!(decoder.feed(large.as_bytes()).next().is_some());
+    /// let mut next = decoder.feed(b"data: y\n\n");
+    /// let dropped = Error::BufferFull { buffer: "unread input" };
+    /// assert_eq!(next.next(), Some(Err(dropped)));
+    /// let Some(Ok(OwnedItem::Event(event))) = next.next() else { panic!() };
+    /// assert_eq!((event.data(), event.id()), ("y", "1"));
+    /// ```
     pub fn feed<'a>(&'a mut self, chunk: &'a [u8]) -> Feed<'a> {
         Feed {
             engine: &mut self.engine,
@@ -440,7 +545,10 @@ mod shared {
     /// allocates nothing per event however the input is chunked. As with
     /// any `Bytes` slice, an event that is kept keeps its whole underlying
     /// buffer alive (the input chunk, or a shared buffer of at most a few
-    /// KiB beyond the value).
+    /// KiB beyond the value). The decoder itself keeps no input chunk alive
+    /// once it has decoded it: what it keeps longer (the last event ID, an
+    /// event type or data line whose event the next chunk completes) it
+    /// copies then, so a one-byte ID does not hold on to a 16 MB read.
     ///
     /// ```
     /// use bytes::Bytes;
@@ -490,11 +598,15 @@ mod shared {
         }
 
         /// Takes `chunk` as the next input, whose items
-        /// [`next_item`](Self::next_item) then yields. Bytes of an earlier
-        /// chunk that `next_item` has not reached yet are kept, and decoded
-        /// first; they are copied to be kept, and nothing bounds how many
-        /// pile up, so pull until `next_item` returns `None` before pushing
-        /// again (as [`feed`](Self::feed) and `sse-codec-tokio` do).
+        /// [`next_item`](Self::next_item) then yields. Pull until `next_item`
+        /// returns `None` before pushing again (as [`feed`](Self::feed) and
+        /// `sse-codec-tokio` do). Bytes of an earlier chunk that `next_item`
+        /// has not reached yet are unread input: they are copied, and
+        /// decoded first, within the budget that
+        /// [`Decoder::feed`](crate::Decoder::feed) describes;
+        /// beyond it they are decoded at once, their items dropped and
+        /// reported by an `Error::BufferFull { buffer: "unread input" }`
+        /// item, so that pushing without pulling never grows the decoder.
         ///
         /// ```
         /// use bytes::Bytes;
@@ -516,21 +628,28 @@ mod shared {
         /// ```
         #[inline]
         pub fn push(&mut self, chunk: Bytes) {
-            self.stash();
+            // A chunk not released yet was not read to the end.
+            if !self.chunk.is_empty() {
+                self.stash();
+                self.release_chunk();
+            }
             self.chunk = chunk;
-            self.pos = 0;
-            self.sourced = false;
         }
 
         /// The next item of the pushed input: `None` once all of it is
         /// decoded, or kept for the next chunk (a partial line). Never
         /// blocks; items come in stream order, exactly as
         /// [`feed`](Self::feed) yields them.
+        ///
+        /// At `None` the decoder lets go of the chunk: what it keeps from it
+        /// (the last event ID, part of an event that the next chunks
+        /// complete) it copies, so that only the events handed out share
+        /// the input.
         #[inline]
         pub fn next_item(&mut self) -> Option<Result<OwnedItem, Error>> {
             let chunk = &self.chunk;
             let sourced = &mut self.sourced;
-            let (step, source, start) =
+            let Some((step, source, start)) =
                 self.engine.next_step(chunk, &mut self.pos, &mut |raw| {
                     if !*sourced {
                         *sourced = true;
@@ -538,7 +657,11 @@ mod shared {
                             buffer.set_source(chunk);
                         }
                     }
-                })?;
+                })
+            else {
+                self.release_chunk();
+                return None;
+            };
             if step == Step::Dispatch {
                 // The data: one line still in the input (a slice of the
                 // chunk, or taken from the carried bytes), or the data
@@ -566,18 +689,41 @@ mod shared {
             )
         }
 
-        /// Moves the bytes of the current chunk not decoded yet to the carry.
+        /// Moves the bytes of the current chunk not decoded yet to the carry
+        /// (or, over the budget, decodes them; see `Engine::stash`).
         #[inline]
         fn stash(&mut self) {
             self.engine.stash(&self.chunk[self.pos..]);
             self.pos = self.chunk.len();
         }
 
+        /// Done with the current chunk, whose every byte is decoded or
+        /// carried: the buffers copy the values that are still ranges of it
+        /// (they outlive it) and let it go, and so does the decoder. Values
+        /// handed out in events keep sharing it.
+        #[inline]
+        fn release_chunk(&mut self) {
+            if self.sourced {
+                self.release_sources();
+            }
+            self.chunk = Bytes::new();
+            self.pos = 0;
+        }
+
+        /// The buffers' part of [`release_chunk`](Self::release_chunk).
+        #[inline(never)]
+        fn release_sources(&mut self) {
+            self.sourced = false;
+            for buffer in self.engine.raw.buffers_mut() {
+                buffer.release_source();
+            }
+        }
+
         /// The stream ended; see [`Decoder::end_of_stream`](crate::Decoder::end_of_stream).
         /// Pushed bytes not decoded yet are discarded with the partial event.
         pub fn end_of_stream(&mut self) {
-            self.chunk = Bytes::new();
-            self.pos = 0;
+            self.pos = self.chunk.len();
+            self.release_chunk();
             self.engine.end_of_stream();
         }
 
@@ -625,7 +771,8 @@ mod shared {
 
     /// The items of one chunk fed to a [`BytesDecoder`]: an iterator of
     /// [`BytesDecoder::next_item`]. Bytes it has not reached when it is
-    /// dropped are kept for the next chunk.
+    /// dropped are unread input, kept for the next chunk within a budget
+    /// (see [`Decoder::feed`](crate::Decoder::feed)).
     #[derive(Debug)]
     pub struct BytesFeed<'a> {
         decoder: &'a mut BytesDecoder,
@@ -643,7 +790,11 @@ mod shared {
     impl Drop for BytesFeed<'_> {
         #[inline]
         fn drop(&mut self) {
-            self.decoder.stash();
+            // Released already when the feed was read to the end.
+            if !self.decoder.chunk.is_empty() {
+                self.decoder.stash();
+                self.decoder.release_chunk();
+            }
         }
     }
 }

@@ -140,3 +140,93 @@ fn many_small_events_one_byte_at_a_time() {
     assert_eq!(events, 200_000);
     assert!(!decoder.is_mid_event());
 }
+
+/// `count` events `data: N` of about 60 bytes each.
+fn numbered_events(count: usize) -> Vec<u8> {
+    (0..count)
+        .flat_map(|n| format!("data: {n:0>50}\n\n").into_bytes())
+        .collect()
+}
+
+#[test]
+fn a_feed_dropped_early_keeps_its_unread_input_within_the_budget() {
+    // 1000 events (60 KB) in one chunk; the caller stops after the first,
+    // and reads the rest later: nothing is lost.
+    let chunk = numbered_events(1000);
+    let mut decoder = Builder::new().max_line_length(1024).build();
+    let first: Vec<_> = decoder.feed(&chunk).take(1).collect();
+    let rest: Vec<_> = decoder.feed(b"").collect();
+    let all: Vec<_> = first.into_iter().chain(rest).collect();
+    assert_eq!(all.len(), 1000);
+    for (n, item) in all.into_iter().enumerate() {
+        let Ok(OwnedItem::Event(event)) = item else {
+            panic!("{item:?}")
+        };
+        assert_eq!(event.data(), format!("{n:0>50}"));
+    }
+
+    // Through `BytesDecoder::push`: a second chunk pushed before the first
+    // is read queues behind it.
+    let mut decoder = Builder::new().max_line_length(1024).build_bytes();
+    decoder.push(bytes::Bytes::from(chunk.clone()));
+    assert!(decoder.next_item().is_some());
+    decoder.push(bytes::Bytes::from(chunk));
+    let mut count = 1;
+    while let Some(item) = decoder.next_item() {
+        assert!(matches!(item, Ok(OwnedItem::Event(_))), "{item:?}");
+        count += 1;
+    }
+    assert_eq!(count, 2000);
+}
+
+#[test]
+fn unread_input_over_the_budget_is_decoded_into_the_state_and_reported() {
+    // 400 KB unread, over the 256 KiB budget of a decoder with small limits:
+    // its items are dropped with one error, but what the lines set (the
+    // reconnection time, the last event ID, a partial event) holds.
+    let chunk = [
+        &b"data: first\n\n"[..],
+        &numbered_events(3000),
+        b"retry: 42\n",
+        &numbered_events(3000),
+        b"id: last\nevent: t\ndata: par",
+    ]
+    .concat();
+    for api in ["feed", "bytes feed", "push"] {
+        let builder = Builder::new().max_line_length(1024).max_event_size(4096);
+        let mut out: Vec<Result<OwnedItem, Error>> = Vec::new();
+        if api == "feed" {
+            let mut decoder = builder.build();
+            out.extend(decoder.feed(&chunk).take(1));
+            out.extend(decoder.feed(b"tial\n\n"));
+            assert_eq!(decoder.reconnection_time(), Some(42), "{api}");
+        } else {
+            let mut decoder = builder.build_bytes();
+            if api == "push" {
+                decoder.push(bytes::Bytes::from(chunk.clone()));
+                out.extend(decoder.next_item());
+                decoder.push(bytes::Bytes::from_static(b"tial\n\n"));
+                out.extend(std::iter::from_fn(|| decoder.next_item()));
+            } else {
+                out.extend(decoder.feed(bytes::Bytes::from(chunk.clone())).take(1));
+                out.extend(decoder.feed(bytes::Bytes::from_static(b"tial\n\n")));
+            }
+            assert_eq!(decoder.reconnection_time(), Some(42), "{api}");
+        }
+        let partial = sse_codec_core::Event::new("partial")
+            .with_event_type("t")
+            .with_id("last");
+        assert_eq!(out.len(), 3, "{api}: {} items", out.len());
+        assert_eq!(
+            out,
+            [
+                Ok(OwnedItem::Event(sse_codec_core::Event::new("first"))),
+                Err(Error::BufferFull {
+                    buffer: "unread input"
+                }),
+                Ok(OwnedItem::Event(partial)),
+            ],
+            "{api}"
+        );
+    }
+}

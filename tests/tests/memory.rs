@@ -9,7 +9,9 @@
 //! (90 MB, one byte per call) when `SSE_LONG_TESTS=1` is set, and 1,000,000
 //! otherwise, to keep the default test run short.
 
-use sse_codec_core::{Buffers, Builder, BytesDecoder, Decoder, Error, Item, OwnedItem, SliceBuffer};
+use sse_codec_core::{
+    Buffers, Builder, BytesDecoder, Decoder, Error, Item, OwnedItem, SliceBuffer,
+};
 use sse_codec_tests::fuzz_checks::{
     allocation_count, live_bytes, peak_bytes, reset_peak, retention_bound, CountingAllocator,
 };
@@ -376,5 +378,320 @@ fn bytes_decoder_allocates_nothing_per_event_once_warm() {
             per_event < 0.001,
             "{per_event} allocations per event in {chunk_size}-byte chunks"
         );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Issue 18, item 1: values kept across reads own copies; no read buffer is
+// pinned once the decoder is done with it.
+// ---------------------------------------------------------------------------
+
+/// What a decoder holds once a stream went through it: the heap still live
+/// (input and events dropped), the events seen, and the last event ID.
+struct Held {
+    bytes: isize,
+    events: usize,
+    last_event_id: String,
+}
+
+/// `stream` in reads of `read` bytes, cut from the end: the last read (the
+/// one whose values outlive the stream) is a full one.
+fn reads(stream: &[u8], read: usize) -> impl Iterator<Item = &[u8]> {
+    let (first, rest) = stream.split_at(stream.len() % read);
+    std::iter::once(first).chain(rest.chunks(read))
+}
+
+/// `stream` through a fresh [`BytesDecoder`] in reads of `read` bytes, each
+/// read its own allocation (as an HTTP client hands them out), every item
+/// dropped as it comes.
+fn through_bytes_decoder(stream: &[u8], read: usize, opts: &Options) -> Held {
+    let baseline = live_bytes();
+    let mut decoder: BytesDecoder = builder(opts).build_bytes();
+    let mut events = 0;
+    for piece in reads(stream, read) {
+        for item in decoder.feed(bytes::Bytes::copy_from_slice(piece)) {
+            events += usize::from(matches!(item, Ok(OwnedItem::Event(_))));
+        }
+    }
+    let bytes = live_bytes() - baseline;
+    Held {
+        bytes,
+        events,
+        last_event_id: decoder.last_event_id().into_owned(),
+    }
+}
+
+/// `stream` through a fresh `sse_codec_tokio::SseCodec`, read into one
+/// `BytesMut` `read` bytes at a time as `FramedRead` does; the read buffer
+/// is dropped before measuring.
+fn through_tokio_codec(stream: &[u8], read: usize, opts: &Options) -> Held {
+    use tokio_util::codec::Decoder as _;
+    let baseline = live_bytes();
+    let mut codec = sse_codec_tokio::SseCodec::with_builder(builder(opts));
+    let mut buf = bytes::BytesMut::new();
+    let mut events = 0;
+    for piece in reads(stream, read) {
+        buf.extend_from_slice(piece);
+        while let Some(item) = codec.decode(&mut buf).expect("no I/O here") {
+            events += usize::from(matches!(item, Ok(OwnedItem::Event(_))));
+        }
+    }
+    drop(buf);
+    let bytes = live_bytes() - baseline;
+    Held {
+        bytes,
+        events,
+        last_event_id: codec.last_event_id().into_owned(),
+    }
+}
+
+/// Many events of about 500 bytes (4 MB in all, well within limits of 1 KiB
+/// lines and 4 KiB events), then `tail`.
+fn many_events_then(tail: &str) -> Vec<u8> {
+    let event = format!("data: {}\n\n", "e".repeat(500));
+    [event.repeat(8000).as_bytes(), tail.as_bytes()].concat()
+}
+
+#[test]
+fn values_kept_across_reads_do_not_pin_read_buffers() {
+    // The last event ID (and a pending event type, ID or data line) used to
+    // be slices of the read they came in: a one-byte ID kept the whole read
+    // alive for as long as the connection lived. What the decoder holds
+    // after the stream must be within the bound its limits set, whatever
+    // the reads were.
+    let opts = options(1024, 4096);
+    let bound = isize::try_from(retention_bound(&opts)).unwrap();
+    for (tail, id) in [
+        ("id: 1\n\n", "1"),
+        ("id: 1\n\nevent: t\n", "1"),
+        ("id: 2\n\nid: 3\nevent: t\ndata: pending\n", "2"),
+    ] {
+        let stream = many_events_then(tail);
+        for read in [stream.len(), 64 * 1024] {
+            for (api, run) in [
+                (
+                    "BytesDecoder",
+                    through_bytes_decoder as fn(&[u8], usize, &Options) -> Held,
+                ),
+                ("SseCodec", through_tokio_codec),
+            ] {
+                let held = run(&stream, read, &opts);
+                assert_eq!((held.events, held.last_event_id.as_str()), (8000, id));
+                assert!(
+                    held.bytes <= bound,
+                    "{api} in {read}-byte reads, stream ending {tail:?}: {} bytes held \
+                     after the stream, over the bound {bound}",
+                    held.bytes
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_large_value_does_not_leave_its_read_pinned_behind_it() {
+    // The issue's case with big limits: a 4 MB data line, then a one-byte ID
+    // or a pending event type. The event (handed out, then dropped) may
+    // share its read; what comes after it must not keep that read alive.
+    // In small reads the line is carried (copied) by `BytesDecoder`, whose
+    // carry and data buffers may keep their room for the next long line:
+    // twice the line each, within the limits. `SseCodec` hands the decoder
+    // whole lines, which it never copies.
+    let opts = options(16 << 20, 16 << 20);
+    let line = format!("data: {}\n", "d".repeat(4 << 20));
+    for (tail, id) in [
+        ("\nid: 1\n\n", "1"),
+        ("\nevent: t\n", ""),
+        ("id: 7\n\n", "7"),
+    ] {
+        let stream = [line.as_bytes(), tail.as_bytes()].concat();
+        for read in [stream.len(), 64 * 1024] {
+            for (api, run) in [
+                (
+                    "BytesDecoder",
+                    through_bytes_decoder as fn(&[u8], usize, &Options) -> Held,
+                ),
+                ("SseCodec", through_tokio_codec),
+            ] {
+                let held = run(&stream, read, &opts);
+                assert_eq!((held.events, held.last_event_id.as_str()), (1, id));
+                let carried = if api == "BytesDecoder" && read < stream.len() {
+                    4 * line.len()
+                } else {
+                    0
+                };
+                assert!(
+                    held.bytes <= isize::try_from(64 * 1024 + carried).unwrap(),
+                    "{api} in {read}-byte reads, stream ending {tail:?}: {} bytes held \
+                     after a 4 MB event that is gone",
+                    held.bytes
+                );
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Issue 18, item 2: unread input is bounded too.
+// ---------------------------------------------------------------------------
+
+/// The most unread input a decoder keeps for a caller that stops reading
+/// early, under limits below 256 KiB (see `Decoder::feed`).
+const UNREAD_BUDGET: usize = 256 * 1024;
+
+/// `feeds` chunks of about 100 KiB of `id: N` events, and the last ID.
+fn id_chunks(feeds: usize) -> (Vec<Vec<u8>>, usize) {
+    let mut n = 0;
+    let chunks = (0..feeds)
+        .map(|_| {
+            let mut chunk = Vec::new();
+            while chunk.len() < 100 * 1024 {
+                n += 1;
+                let event = format!("id: {n}\ndata: {}\n\n", "u".repeat(40));
+                chunk.extend_from_slice(event.as_bytes());
+            }
+            chunk
+        })
+        .collect();
+    (chunks, n)
+}
+
+/// What a decoder may hold for a caller that takes one item per chunk:
+/// the retention bound, plus the unread-input budget and a partial line, at
+/// most doubled by growth.
+fn unread_bound(opts: &Options) -> isize {
+    let unread = 2 * (UNREAD_BUDGET + opts.max_line_length + 3);
+    isize::try_from(retention_bound(opts) + unread).unwrap()
+}
+
+/// Counts one item taken by a caller that takes one item per chunk.
+fn tally(item: Option<Result<OwnedItem, Error>>, events: &mut usize, dropped: &mut usize) {
+    match item {
+        Some(Ok(OwnedItem::Event(_))) => *events += 1,
+        Some(Err(Error::BufferFull {
+            buffer: "unread input",
+        })) => *dropped += 1,
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[test]
+fn one_item_per_feed_does_not_grow_the_decoder() {
+    // The issue's case, smaller: a caller takes one item from each feed and
+    // feeds again. The decoder used to keep every unread byte (230 MB after
+    // 200 feeds of 0.9 MB under 1 KiB limits).
+    let opts = options(1024, 1024);
+    let (chunks, last_id) = id_chunks(60);
+    let mut meter = Meter::start(&opts);
+    meter.bound = unread_bound(&opts);
+    let mut decoder = builder(&opts).build();
+    let (mut events, mut dropped, mut fed) = (0, 0, 0);
+    for chunk in &chunks {
+        tally(decoder.feed(chunk).next(), &mut events, &mut dropped);
+        fed += chunk.len();
+        meter.between_chunks(fed);
+    }
+    // Items were dropped, and said so; the stream state stays exact: once
+    // the rest is read, the last event ID is the stream's last.
+    assert!(
+        dropped > 0 && events > 0,
+        "{events} events, {dropped} errors"
+    );
+    // What is left: at most the budget, perhaps after the report of a last
+    // drop.
+    let (rest, errors) = feed_borrowed(&mut decoder, b"");
+    assert!(errors.len() <= 1, "{errors:?}");
+    assert!(rest * 57 <= UNREAD_BUDGET, "{rest} events were kept");
+    assert_eq!(decoder.last_event_id(), last_id.to_string());
+    assert!(!decoder.is_mid_event());
+    meter.between_chunks(fed);
+}
+
+#[test]
+fn one_item_per_push_does_not_grow_the_bytes_decoder() {
+    // The same through `BytesDecoder`: `push` with unread input pending, and
+    // feeds dropped after their first item.
+    let opts = options(1024, 1024);
+    let (chunks, last_id) = id_chunks(60);
+    let chunk_len = chunks.iter().map(Vec::len).max().unwrap();
+    for api in ["push", "feed"] {
+        let mut meter = Meter::start(&opts);
+        // The decoder also holds the chunk pushed last, unread.
+        meter.bound = unread_bound(&opts) + isize::try_from(chunk_len).unwrap();
+        let mut decoder: BytesDecoder = builder(&opts).build_bytes();
+        let (mut events, mut dropped, mut fed) = (0, 0, 0);
+        for chunk in &chunks {
+            let chunk = bytes::Bytes::copy_from_slice(chunk);
+            let item = if api == "push" {
+                decoder.push(chunk);
+                decoder.next_item()
+            } else {
+                decoder.feed(chunk).next()
+            };
+            tally(item, &mut events, &mut dropped);
+            fed += chunks[0].len();
+            meter.between_chunks(fed);
+        }
+        assert!(
+            dropped > 0 && events > 0,
+            "{api}: {events} events, {dropped} errors"
+        );
+        // What is left: at most the budget and the chunk pushed last, perhaps
+        // after the report of a last drop.
+        let mut rest = 0;
+        while let Some(item) = decoder.next_item() {
+            let dropped = Err(Error::BufferFull {
+                buffer: "unread input",
+            });
+            if rest > 0 || item != dropped {
+                assert!(matches!(item, Ok(OwnedItem::Event(_))), "{api}: {item:?}");
+                rest += 1;
+            }
+        }
+        assert!(
+            rest * 57 <= UNREAD_BUDGET + chunk_len,
+            "{api}: {rest} events were kept"
+        );
+        assert_eq!(decoder.last_event_id(), last_id.to_string(), "{api}");
+        meter.between_chunks(fed);
+    }
+}
+
+#[test]
+fn reading_on_after_an_early_stop_does_not_carry_the_next_chunks() {
+    // A caller stops early once (200 KB unread, within the budget), then
+    // reads every later chunk to the end. The unread input is decoded first
+    // and on its own: the later chunks are not copied through it (each of
+    // their events used to join the carried input, which then grew by whole
+    // chunks and kept that room).
+    let opts = options(1024, 1024);
+    let unread = b"data: x\n\n".repeat(200 * 1024 / 9);
+    let chunk = b"data: y\n\n".repeat(1 << 20);
+    for api in ["feed", "bytes"] {
+        let mut meter = Meter::start(&opts);
+        meter.bound = unread_bound(&opts);
+        let mut events = 0;
+        if api == "feed" {
+            let mut decoder = builder(&opts).build();
+            events += decoder.feed(&unread).take(1).count();
+            meter.between_chunks(unread.len());
+            for _ in 0..4 {
+                events += feed_borrowed(&mut decoder, &chunk).0;
+                meter.between_chunks(chunk.len());
+            }
+        } else {
+            let mut decoder: BytesDecoder = builder(&opts).build_bytes();
+            events += decoder
+                .feed(bytes::Bytes::copy_from_slice(&unread))
+                .take(1)
+                .count();
+            meter.between_chunks(unread.len());
+            for _ in 0..4 {
+                let shared = bytes::Bytes::copy_from_slice(&chunk);
+                events += decoder.feed(shared).filter(Result::is_ok).count();
+                meter.between_chunks(chunk.len());
+            }
+        }
+        assert_eq!(events, unread.len() / 9 + 4 * (1 << 20), "{api}");
     }
 }
