@@ -28,6 +28,15 @@ pub enum Error {
         /// Which buffer: `"data"`, `"event type"` or `"last event ID"`.
         buffer: &'static str,
     },
+    /// Unread input grew past its budget (`budget` bytes: 256 KiB, or the
+    /// maximum line length if larger) because the caller fed or pushed more
+    /// than it read. The decoder decoded that input into its state (last
+    /// event ID, reconnection time, the event being assembled) and dropped
+    /// the items it completed; see `Decoder::feed`, "Unread input".
+    UnreadInputDropped {
+        /// The budget in force, in bytes.
+        budget: usize,
+    },
 }
 
 impl fmt::Display for Error {
@@ -44,6 +53,11 @@ impl fmt::Display for Error {
             Error::BufferFull { buffer } => {
                 write!(f, "the {buffer} buffer is full; event dropped")
             }
+            Error::UnreadInputDropped { budget } => write!(
+                f,
+                "more than {budget} bytes of input were fed but not read; \
+                 the events they completed were dropped"
+            ),
         }
     }
 }

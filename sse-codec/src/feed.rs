@@ -34,11 +34,6 @@ struct Engine<B, C = Vec<u8>> {
 /// that a decoder keeps for the caller; see [`Decoder::feed`].
 const UNREAD_BUDGET_MIN: usize = 256 * 1024;
 
-/// The error reported when unread input over the budget was dropped.
-const UNREAD_DROPPED: Error = Error::BufferFull {
-    buffer: "unread input",
-};
-
 /// The storage of carried bytes: a `Vec`, or for [`BytesDecoder`] a
 /// `BytesMut`, whose bytes can become `Bytes` without a copy.
 trait Carry: core::ops::Deref<Target = [u8]> + Default {
@@ -244,9 +239,18 @@ impl<B: crate::Buffer, C: Carry> Engine<B, C> {
     /// The error item for unread input that was dropped, once.
     #[cold]
     #[inline(never)]
+    fn unread_budget(&self) -> usize {
+        UNREAD_BUDGET_MIN.max(self.raw.parser().max_line_length())
+    }
+
     fn report_dropped(&mut self, pos: usize) -> (Step, Source, usize) {
         self.dropped = false;
-        (Step::Error(UNREAD_DROPPED), Source::Chunk, pos)
+        let budget = self.unread_budget();
+        (
+            Step::Error(Error::UnreadInputDropped { budget }),
+            Source::Chunk,
+            pos,
+        )
     }
 
     /// Keeps `rest` for later: a feed was dropped before it was exhausted,
@@ -258,7 +262,7 @@ impl<B: crate::Buffer, C: Carry> Engine<B, C> {
             return;
         }
         let unread = self.carry.len() - self.carry_start + rest.len();
-        let budget = UNREAD_BUDGET_MIN.max(self.raw.parser().max_line_length());
+        let budget = self.unread_budget();
         if unread <= budget {
             self.append(rest);
             self.stashed = true;
@@ -353,7 +357,7 @@ impl Decoder {
     /// being assembled are exactly what they would be, and at most a partial
     /// line stays carried. The items that input completes are dropped, and
     /// the next item of the next feed is the error
-    /// `Error::BufferFull { buffer: "unread input" }`, so that the loss is
+    /// [`Error::UnreadInputDropped`], so that the loss is
     /// never silent. Memory stays bounded by the limits whatever the caller
     /// does. (A dropped feed cannot be refused, its chunk is gone; and
     /// keeping its items instead of its bytes would be no smaller.)
@@ -370,7 +374,7 @@ impl Decoder {
     /// let large = "id: 1\ndata: x\n\n".repeat(100_000); // 1.6 MB: decoded
     /// assert!(decoder.feed(large.as_bytes()).next().is_some());
     /// let mut next = decoder.feed(b"data: y\n\n");
-    /// let dropped = Error::BufferFull { buffer: "unread input" };
+    /// let dropped = Error::UnreadInputDropped { budget: 256 * 1024 };
     /// assert_eq!(next.next(), Some(Err(dropped)));
     /// let Some(Ok(OwnedItem::Event(event))) = next.next() else { panic!() };
     /// assert_eq!((event.data(), event.id()), ("y", "1"));

@@ -221,9 +221,7 @@ fn unread_input_over_the_budget_is_decoded_into_the_state_and_reported() {
             out,
             [
                 Ok(OwnedItem::Event(sse_codec_core::Event::new("first"))),
-                Err(Error::BufferFull {
-                    buffer: "unread input"
-                }),
+                Err(Error::UnreadInputDropped { budget: 256 * 1024 }),
                 Ok(OwnedItem::Event(partial)),
             ],
             "{api}"
