@@ -57,6 +57,10 @@ impl<'a> SliceBuffer<'a> {
 
 impl Buffer for SliceBuffer<'_> {
     #[inline]
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "`len` never exceeds `memory.len()`: `try_extend` only grows it within the slice"
+    )]
     fn as_bytes(&self) -> &[u8] {
         &self.memory[..self.len]
     }
@@ -187,6 +191,10 @@ mod shared {
         /// Copies a value that is a range of the source.
         #[cold]
         #[inline(never)]
+        #[allow(
+            clippy::indexing_slicing,
+            reason = "`InSource` ranges lie within the current source: `set_source` turns them into owned values before it replaces the source"
+        )]
         fn own_value(&mut self) {
             if let Value::InSource(range) = &self.value {
                 let range = range.clone();
@@ -256,6 +264,11 @@ mod shared {
         /// [`Buffer::try_extend`] unless the value is an owned one that
         /// holds bytes already.
         #[inline(never)]
+        #[allow(
+            clippy::arithmetic_side_effects,
+            clippy::indexing_slicing,
+            reason = "`InSource` ranges lie within the current source; the two lengths are of values in memory, bounded by the decoder's limits"
+        )]
         fn extend_other(&mut self, bytes: &[u8]) {
             if bytes.is_empty() {
                 return;
@@ -306,6 +319,10 @@ mod shared {
 
     impl Buffer for SharedBuffer {
         #[inline]
+        #[allow(
+            clippy::indexing_slicing,
+            reason = "`len` never exceeds `memory.len()`: `try_extend` only grows it within the slice"
+        )]
         fn as_bytes(&self) -> &[u8] {
             match &self.value {
                 Value::Empty => &[],

@@ -281,6 +281,11 @@ impl<B: Buffer> RawDecoder<B> {
 
     /// [`decode`](Self::decode) without borrowing: what happened, and where.
     #[inline(always)]
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "`consumed` never exceeds `input.len()`: the parser consumes at most the input it is given"
+    )]
     pub(crate) fn step(&mut self, input: &[u8]) -> (usize, Step) {
         if self.dispatched {
             self.dispatched = false;
@@ -318,6 +323,10 @@ impl<B: Buffer> RawDecoder<B> {
 
     /// Copies a pending data value (a range of `input`) into the data buffer.
     #[inline]
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "the pending range was recorded by a parse of this same input"
+    )]
     fn copy_pending(&mut self, input: &[u8]) {
         if let Some((start, end)) = self.pending.take() {
             // `lazy` buffers grow: this never fails.
@@ -350,6 +359,10 @@ impl<B: Buffer> RawDecoder<B> {
 
     /// The item a [`Step`] of `input` stands for.
     #[inline(always)]
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "the ranges of a `Step` index the input that `step` was given, which is what `item` is called with"
+    )]
     pub(crate) fn item<'a>(
         &'a self,
         input: &'a [u8],
@@ -422,6 +435,10 @@ impl<B: Buffer> RawDecoder<B> {
     /// last value is implicit (`has_data`), which is the same as removing it
     /// at dispatch. `value` is part of `input`.
     #[inline(always)]
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "a size of data in memory, one byte and a value in memory: bounded by `max_event_size` checks before it grows"
+    )]
     fn append_data(&mut self, value: &[u8], input: &[u8]) -> Outcome<'static> {
         if !self.has_data && self.lazy {
             if value.len() > self.max_event_size {
@@ -575,6 +592,10 @@ impl<B: Buffer> RawDecoder<B> {
 /// The position of `part`, a subslice of `whole`, in `whole`: a difference
 /// of addresses.
 #[inline]
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "`part` is a subslice of `whole` (every caller slices it from `whole`), so the difference and the end are within `whole`"
+)]
 fn offset_in(part: &[u8], whole: &[u8]) -> core::ops::Range<usize> {
     let start = part.as_ptr() as usize - whole.as_ptr() as usize;
     start..start + part.len()

@@ -429,6 +429,10 @@ impl<'a> EventRef<'a> {
     /// out to have a line break or `out` would have to grow.
     #[cfg(feature = "alloc")]
     #[inline]
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "`out.len() <= out.capacity()`, and `start` is `out.len()` before writing"
+    )]
     fn encode_one_data_line_to_vec(
         &self,
         out: &mut alloc::vec::Vec<u8>,
@@ -979,6 +983,10 @@ fn comment_plan(text: &str) -> Result<Plan, EncodeError> {
 }
 
 /// Formats `n` in decimal at the end of `buf` (20 bytes hold `u64::MAX`).
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "`n % 10` is below 10, so `b'0' + digit` is an ASCII digit"
+)]
 fn format_u64(mut n: u64, buf: &mut [u8; 20]) -> &str {
     let mut start = buf.len();
     for (i, slot) in buf.iter_mut().enumerate().rev() {

@@ -71,6 +71,10 @@ impl Event {
     }
 
     /// An event from its three values (`event_type` `""` means `message`).
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "the sum of three lengths of values in memory at once"
+    )]
     pub fn from_parts(event_type: &str, data: &str, id: &str) -> Self {
         let mut text = String::with_capacity(data.len() + event_type.len() + id.len());
         text.push_str(data);
@@ -87,6 +91,10 @@ impl Event {
 
     /// From raw bytes: one allocation, lossy UTF-8.
     #[inline]
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "the sum of three lengths of values in memory at once; `text` holds the data when `data_len` is taken"
+    )]
     pub(crate) fn from_raw_parts(event_type: &[u8], data: &[u8], id: &[u8]) -> Self {
         let mut text = String::with_capacity(data.len() + event_type.len() + id.len());
         push_lossy(&mut text, data);
@@ -160,6 +168,10 @@ impl Event {
 
     /// The last event ID string at dispatch (empty when there is none).
     #[inline]
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "`data_len + event_type_len <= text.len()`, recorded when `text` was built"
+    )]
     pub fn id(&self) -> &str {
         match &self.repr {
             Repr::Packed {
@@ -198,6 +210,10 @@ impl Event {
     }
 
     #[inline]
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "`data_len + event_type_len <= text.len()`, recorded when `text` was built"
+    )]
     fn raw_event_type(&self) -> &str {
         match &self.repr {
             Repr::Packed {

@@ -99,6 +99,11 @@ impl<B: crate::Buffer, C: Carry> Engine<B, C> {
     /// `on_chunk` runs before the decoder may first read a value from `chunk`
     /// itself.
     #[inline(always)]
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "`pos <= chunk.len()` and `carry_start <= carry.len()` hold throughout (each advances by what the parser consumed of that slice); lengths of slices in memory"
+    )]
     fn next_step<F: FnMut(&mut RawDecoder<B>)>(
         &mut self,
         chunk: &[u8],
@@ -145,6 +150,11 @@ impl<B: crate::Buffer, C: Carry> Engine<B, C> {
 
     /// [`next_step`](Self::next_step) when a partial line is carried.
     #[inline(never)]
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "`pos <= chunk.len()` and `carry_start <= carry.len()` hold throughout; `i` is a line end found in `rest`, and `take` at most `rest.len()`"
+    )]
     fn next_step_carried<F: FnMut(&mut RawDecoder<B>)>(
         &mut self,
         chunk: &[u8],
@@ -223,6 +233,10 @@ impl<B: crate::Buffer, C: Carry> Engine<B, C> {
 
     /// The next borrowed item (see [`Feed::next_item`]).
     #[inline(always)]
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "`start` and the ranges of the step index the slice (carry or chunk) that `next_step` parsed"
+    )]
     fn next_item<'a>(
         &'a mut self,
         chunk: &'a [u8],
@@ -257,6 +271,10 @@ impl<B: crate::Buffer, C: Carry> Engine<B, C> {
     /// or more input was pushed. Within the budget it is carried; beyond it,
     /// it is decoded now (see [`Decoder::feed`]).
     #[inline]
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "`carry_start <= carry.len()`; lengths of slices in memory"
+    )]
     fn stash(&mut self, rest: &[u8]) {
         if rest.is_empty() {
             return;
@@ -477,6 +495,10 @@ impl Iterator for Feed<'_> {
 
 impl Drop for Feed<'_> {
     #[inline]
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "`pos <= chunk.len()`: it advances by what the parser consumed of the chunk"
+    )]
     fn drop(&mut self) {
         self.engine.stash(&self.chunk[self.pos..]);
     }
@@ -502,6 +524,7 @@ mod shared {
 
     impl Carry for BytesMut {
         #[inline]
+        #[allow(clippy::arithmetic_side_effects, reason = "`len() <= capacity()`")]
         fn append(&mut self, bytes: &[u8], max_line_length: usize) {
             // Reuse the buffer once the events that share it are gone;
             // otherwise start a new one with some room.
@@ -529,6 +552,10 @@ mod shared {
         /// usual case), the carried bytes are split off and shared, not
         /// copied; the carry goes on in the rest of its buffer.
         #[inline]
+        #[allow(
+            clippy::indexing_slicing,
+            reason = "the range is of a step parsed from the carry"
+        )]
         fn take_carried(&mut self, range: core::ops::Range<usize>) -> Bytes {
             if self.carry_start == self.carry.len() {
                 self.carry_start = 0;
@@ -650,6 +677,11 @@ mod shared {
         /// complete) it copies, so that only the events handed out share
         /// the input.
         #[inline]
+        #[allow(
+            clippy::arithmetic_side_effects,
+            clippy::indexing_slicing,
+            reason = "`start` and the ranges of the step index the slice (carry or chunk) that `next_step` parsed"
+        )]
         pub fn next_item(&mut self) -> Option<Result<OwnedItem, Error>> {
             let chunk = &self.chunk;
             let sourced = &mut self.sourced;
@@ -696,6 +728,10 @@ mod shared {
         /// Moves the bytes of the current chunk not decoded yet to the carry
         /// (or, over the budget, decodes them; see `Engine::stash`).
         #[inline]
+        #[allow(
+            clippy::indexing_slicing,
+            reason = "`carry_start <= carry.len()`; lengths of slices in memory"
+        )]
         fn stash(&mut self) {
             self.engine.stash(&self.chunk[self.pos..]);
             self.pos = self.chunk.len();

@@ -109,6 +109,19 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 #![warn(clippy::std_instead_of_core, clippy::alloc_instead_of_core)]
+// No input may panic: every index, length sum, unwrap and expect in the
+// library is either fallible or allowed where it stands, with the reason
+// the input cannot reach a panic.
+#![cfg_attr(
+    not(test),
+    warn(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects
+    )
+)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(all(doctest, feature = "std"))]

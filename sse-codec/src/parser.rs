@@ -75,6 +75,11 @@ impl<'a> Line<'a> {
     }
 
     /// A line that is neither a comment nor a `data:` line.
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "`colon` is the position of a byte of `line`, so `colon + 1 <= line.len()`"
+    )]
     fn parse_general(line: &'a [u8]) -> Line<'a> {
         let (name, value) = match memchr(b':', line) {
             None if line.is_empty() => return Line::Empty,
@@ -150,6 +155,11 @@ mod sse2 {
     /// 16 bytes.
     #[target_feature(enable = "sse2")]
     #[inline]
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "every block read is guarded by `at + 16 <= len` or `at + 32 <= len`, and the last block starts at `len - 16` with `len >= 16`"
+    )]
     pub(super) fn find(haystack: &[u8]) -> Option<usize> {
         let lf = _mm_set1_epi8(b'\n' as i8);
         let cr = _mm_set1_epi8(b'\r' as i8);
@@ -187,6 +197,11 @@ mod sse2 {
     /// `haystack[at..at + 16]` in a register.
     #[target_feature(enable = "sse2")]
     #[inline]
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "callers pass `at + 16 <= haystack.len()`"
+    )]
     fn block(haystack: &[u8], at: usize) -> __m128i {
         let word = |i: usize| {
             let mut w = [0u8; 8];
@@ -212,6 +227,11 @@ mod sse2 {
 /// `memchr2`; a longer line goes on to `memchr2`. (Data lines, which may be
 /// long, go straight to `memchr2`.)
 #[inline(always)]
+#[allow(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    reason = "reached only with `haystack.len() > SHORT_LINE`; `i * 8 + at` is a position found in the first SHORT_LINE bytes"
+)]
 fn find_short_line_end(haystack: &[u8]) -> Option<usize> {
     if haystack.len() < SHORT_LINE {
         return find_line_end(haystack);
@@ -371,6 +391,10 @@ impl LineParser {
     /// Bytes already scanned are not scanned again, so a stream costs time
     /// linear in its length however it is chunked.
     #[inline(always)]
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "`start < input.len()` where a byte at `start` was read"
+    )]
     pub fn parse<'a>(&mut self, input: &'a [u8]) -> (usize, Parsed<'a>) {
         // The steady state: at the start of a line (or just after a CR).
         if self.scanned != 0 || self.bom_possible || self.discarding {
@@ -401,6 +425,11 @@ impl LineParser {
     /// Bytes to skip before a line can start (a pending CR's LF, a BOM, the
     /// rest of an over-long line), or a line partly scanned before.
     #[inline(never)]
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "`start <= input.len()` throughout; `n <= BOM.len()` and `n <= rest.len()`; `end` is a line end found in `rest`"
+    )]
     fn parse_slow<'a>(&mut self, input: &'a [u8]) -> (usize, Parsed<'a>) {
         let mut start = 0;
         loop {
@@ -445,6 +474,11 @@ impl LineParser {
     /// first `self.scanned` bytes are known to hold no line end, with the
     /// search that suits what the line probably is.
     #[inline(always)]
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "`start <= input.len()` and `scanned <= rest.len()` (it counts bytes of `rest` already scanned); `found` is a position in the unscanned part"
+    )]
     fn find_line<'a>(
         &mut self,
         input: &'a [u8],
@@ -479,6 +513,11 @@ impl LineParser {
     /// The line `input[start..start + end]`, whose end (CR or LF) is at
     /// `start + end`.
     #[inline(always)]
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "`end` is the position of a line end found in `rest = input[start..]`"
+    )]
     fn line_at<'a>(&mut self, input: &'a [u8], start: usize, end: usize) -> (usize, Parsed<'a>) {
         let rest = &input[start..];
         self.after_cr = rest[end] == b'\r';
@@ -504,6 +543,10 @@ impl LineParser {
     /// (keeping it within the maximum line length): they need no scan.
     #[cfg(feature = "alloc")]
     #[inline]
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "counts bytes of the current input that were scanned: at most its length"
+    )]
     pub(crate) fn scanned_more(&mut self, n: usize) {
         self.scanned += n;
     }
