@@ -61,6 +61,18 @@
 //! - `async`: [`AsyncSseReader`], over [`embedded_io_async::Read`](https://docs.rs/embedded-io-async).
 //!
 //! Without it the crate depends on `embedded-io` and the core only.
+// No input may panic: every index, length sum, unwrap and expect in the
+// library is either fallible or allowed where it stands, with the reason.
+#![cfg_attr(
+    not(test),
+    warn(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects
+    )
+)]
 #![no_std]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]

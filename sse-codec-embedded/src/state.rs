@@ -100,6 +100,11 @@ impl<'b, B: Buffer> State<'b, B> {
     }
 
     /// The next item from the buffered input alone.
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "`start <= end <= input.len()` hold for the buffered bytes, and the decoder consumes at most the slice it is given"
+    )]
     fn decode_buffered(&mut self) -> Result<Item<'_>, NoItem> {
         let (used, result) = self.decoder.decode(&self.input[self.start..self.end]);
         self.start += used;
@@ -112,6 +117,10 @@ impl<'b, B: Buffer> State<'b, B> {
 
     /// The next item from the buffered input, or the state back when more
     /// input must be read first (there is then room for it).
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "`start <= end`: `start` only advances within the buffered bytes"
+    )]
     pub(crate) fn poll(&mut self) -> Poll<'_, 'b, B> {
         // `polonius` returns the item borrowed from `self`, or gives `self`
         // back when there is none: today's borrow checker cannot tell the

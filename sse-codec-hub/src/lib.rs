@@ -106,6 +106,18 @@
 //! - `metrics`: counters and gauges through the `metrics` facade (see
 //!   [`TopicMetrics`]).
 
+// No input may panic: every index, length sum, unwrap and expect in the
+// library is either fallible or allowed where it stands, with the reason.
+#![cfg_attr(
+    not(test),
+    warn(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects
+    )
+)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -316,11 +328,13 @@ impl HubBuilder {
     }
 
     /// How long each topic reader's `XREAD BLOCK` waits (default 2 s): also
-    /// how soon a node lets go of a topic nobody follows any more.
+    /// how soon a node lets go of a topic nobody follows any more. Kept
+    /// between 1 ms and 60 s: a reader must wake now and then, and Redis
+    /// refuses a block time past its range.
     #[cfg(feature = "redis")]
     #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
     pub fn block(mut self, block: Duration) -> Self {
-        self.block = block.max(Duration::from_millis(1));
+        self.block = block.clamp(Duration::from_millis(1), Duration::from_secs(60));
         self
     }
 
@@ -556,7 +570,12 @@ impl Hub {
 /// Waits until a Redis topic's reader knows where the stream ends; its
 /// position then is where the subscription starts.
 async fn wait_ready(topic: &Topic, timeout: Duration) -> Result<Option<Pos>, Error> {
-    let deadline = tokio::time::Instant::now() + timeout;
+    // A timeout too long for the clock (`Duration::MAX`) waits "forever".
+    let now = tokio::time::Instant::now();
+    let deadline = now
+        .checked_add(timeout)
+        .or_else(|| now.checked_add(Duration::from_secs(86_400 * 365 * 30)))
+        .unwrap_or(now);
     loop {
         let notified = topic.ready.notified();
         {
@@ -646,6 +665,10 @@ impl HubInner {
         }
     }
 
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "a u64 count of events published: 2^64 publishes are out of reach"
+    )]
     fn publish_memory(
         self: &Arc<Self>,
         memory: &MemoryStore,
@@ -716,6 +739,10 @@ fn trim(state: &mut topic::TopicState, config: &Config, now: Instant) {
 }
 
 /// A page of an in-memory history.
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "`index` is a position in the log, and `first + entries.len()` counts entries of the log"
+)]
 fn read_log(log: &VecDeque<Logged>, removed_any: bool, from: ReadFrom, limit: usize) -> Page {
     let (first, reset) = match from {
         ReadFrom::Start => (0, None),

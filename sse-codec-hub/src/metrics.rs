@@ -105,6 +105,10 @@ impl Counters {
     );
     counter!(disconnected, disconnected, "sse_hub_disconnected_total");
 
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "a u64 count of live subscribers"
+    )]
     pub(crate) fn subscribed(&self) {
         let now = self.subscribers.fetch_add(1, Ordering::Relaxed) + 1;
         self.report_subscribers(now);

@@ -253,7 +253,9 @@ impl RedisStore {
         if let ReadFrom::After(pos) = from {
             // The cursor's own entry first: if it is there, history holds
             // everything after it.
-            let mut raws = self.range(&key, &pos.to_string(), limit + 1).await?;
+            let mut raws = self
+                .range(&key, &pos.to_string(), limit.saturating_add(1))
+                .await?;
             if raws.first().is_some_and(|raw| raw.pos == pos) {
                 raws.remove(0);
                 let complete = raws.len() < limit;
@@ -352,7 +354,7 @@ impl RedisStore {
                 Err(_) => {
                     connection = None;
                     tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(MAX_PAUSE);
+                    pause = pause.saturating_mul(2).min(MAX_PAUSE);
                 }
             }
         }
@@ -366,7 +368,7 @@ impl RedisStore {
     ) -> Result<(), Error> {
         let connection = match connection {
             Some(connection) => connection,
-            None => connection.insert(self.open(self.block + self.timeout).await?),
+            None => connection.insert(self.open(self.block.saturating_add(self.timeout)).await?),
         };
         let (ready, last) = {
             let state = lock(&topic.state);
@@ -391,7 +393,12 @@ impl RedisStore {
             .arg("COUNT")
             .arg(READ_COUNT)
             .arg("BLOCK")
-            .arg(self.block.as_millis().max(1) as u64)
+            // Milliseconds, at least 1 (0 would block forever), at most u64::MAX.
+            .arg(
+                u64::try_from(self.block.as_millis())
+                    .unwrap_or(u64::MAX)
+                    .max(1),
+            )
             .arg("STREAMS")
             .arg(key)
             .arg(after.to_string());

@@ -162,6 +162,10 @@ impl Subscription {
     }
 
     /// Polls the replay in progress; `Ready(())` when it made progress.
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "a u64 count of events replayed to one subscriber"
+    )]
     fn poll_replay(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let Some(replay) = self.replay.as_mut() else {
             return Poll::Ready(());
@@ -182,7 +186,7 @@ impl Subscription {
                 // The store is away: try again later; keep-alives go on.
                 replay.read = None;
                 replay.pause = Some(Box::pin(tokio::time::sleep(replay.next_pause)));
-                replay.next_pause = (replay.next_pause * 2).min(MAX_RETRY);
+                replay.next_pause = replay.next_pause.saturating_mul(2).min(MAX_RETRY);
                 return Poll::Ready(());
             }
             Poll::Ready(Ok(page)) => page,

@@ -134,7 +134,7 @@ impl Queue {
             && state.bytes.saturating_add(len) <= self.max_bytes;
         if fits {
             state.entries.push_back(entry.clone());
-            state.bytes += len;
+            state.bytes = state.bytes.saturating_add(len);
             counters.queue_high_water(state.entries.len() as u64);
         } else {
             // Free everything at once; the subscriber catches up from history.

@@ -104,6 +104,10 @@ impl Backoff {
     }
 
     /// The delay after `failures` consecutive failures, for base delay `base`.
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "division by the constant u64::MAX; in the second arm `spread / scale < 2^64` and `random < 2^64`, so the product fits in u128"
+    )]
     pub(crate) fn delay(&self, base: Duration, failures: u32, random: u64) -> Duration {
         if failures == 0 {
             return base;

@@ -755,8 +755,8 @@ impl Inner {
             .await;
             match chunk {
                 Wait::Ready(Some(Ok(chunk))) => {
-                    let room = MAX_ERROR_BODY - body.len();
-                    body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                    let room = MAX_ERROR_BODY.saturating_sub(body.len());
+                    body.extend_from_slice(chunk.get(..room).unwrap_or(&chunk));
                 }
                 _ => break,
             }

@@ -102,6 +102,18 @@
 //!   when `EventSource` sees `reqwest::ClientBuilder::timeout` kill a
 //!   stream.
 
+// No input may panic: every index, length sum, unwrap and expect in the
+// library is either fallible or allowed where it stands, with the reason.
+#![cfg_attr(
+    not(test),
+    warn(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects
+    )
+)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
