@@ -67,5 +67,4 @@ async fn redis_timeouts_at_the_extremes_do_not_panic() {
 }
 
 #[cfg(feature = "redis")]
-#[allow(dead_code)]
 mod common;
