@@ -281,7 +281,12 @@ impl<B: crate::Buffer, C: Carry> Engine<B, C> {
         }
         let unread = self.carry.len() - self.carry_start + rest.len();
         let budget = self.unread_budget();
-        if unread <= budget {
+        // The rest of one chunk is always kept (the carry holds at most a
+        // partial line besides): it is no larger than what the caller
+        // handed over, and reading on with empty feeds loses nothing. The
+        // budget bounds what piles up when more input comes while unread
+        // input is still carried.
+        if !self.stashed || unread <= budget {
             self.append(rest);
             self.stashed = true;
         } else {
@@ -368,9 +373,11 @@ impl Decoder {
     /// 256 KiB, or the maximum line length if that is larger. Stopping
     /// early once and reading on later loses nothing.
     ///
-    /// Beyond the budget (a caller that feeds more than it reads, one item
-    /// per chunk say) the decoder does not keep the input: that would grow
-    /// without bound. It decodes the unread input there and then, as if it
+    /// The rest of one chunk is kept whatever its size (it is no larger than
+    /// what the caller handed over). But when more input comes while unread
+    /// input is still kept (a caller that feeds more than it reads, one item
+    /// per chunk say) and together they pass the budget, the decoder does
+    /// not keep it: that would grow without bound. It decodes the unread input there and then, as if it
     /// had been read: the last event ID, the reconnection time and the event
     /// being assembled are exactly what they would be, and at most a partial
     /// line stays carried. The items that input completes are dropped, and
@@ -389,9 +396,10 @@ impl Decoder {
     /// assert!(decoder.feed(small.as_bytes()).next().is_some());
     /// assert_eq!(decoder.feed(b"").count(), 999);
     ///
-    /// let large = "id: 1\ndata: x\n\n".repeat(100_000); // 1.6 MB: decoded
+    /// let large = "id: 1\ndata: x\n\n".repeat(100_000); // 1.6 MB: kept,
     /// assert!(decoder.feed(large.as_bytes()).next().is_some());
-    /// let mut next = decoder.feed(b"data: y\n\n");
+    /// drop(decoder.feed(b"data: ")); // but not with more input: decoded
+    /// let mut next = decoder.feed(b"y\n\n");
     /// let dropped = Error::UnreadInputDropped { budget: 256 * 1024 };
     /// assert_eq!(next.next(), Some(Err(dropped)));
     /// let Some(Ok(OwnedItem::Event(event))) = next.next() else { panic!() };

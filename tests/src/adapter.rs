@@ -101,11 +101,23 @@ pub fn decode_bytes(chunks: &[&[u8]], opts: &Options) -> Vec<Output> {
 /// [`BytesDecoder::push`] + [`BytesDecoder::next_item`], pulling at most
 /// one item after each push, so that undecoded input is kept across pushes
 /// (and piles up in front of later chunks); the rest after the last chunk.
+/// Before the input piled up could reach the decoder's unread-input budget
+/// (256 KiB at least; beyond it items are dropped by design, see
+/// `Decoder::feed`), everything is pulled.
 pub fn decode_bytes_pushed(chunks: &[&[u8]], opts: &Options) -> Vec<Output> {
+    const PILE_UP: usize = 128 * 1024;
     let mut decoder: BytesDecoder = builder(opts).build_bytes();
     let mut out = Vec::new();
+    let mut piled = 0usize;
     for chunk in chunks {
+        if piled.saturating_add(chunk.len()) > PILE_UP {
+            while let Some(item) = decoder.next_item() {
+                out.push(from_owned(item));
+            }
+            piled = 0;
+        }
         decoder.push(Bytes::copy_from_slice(chunk));
+        piled = piled.saturating_add(chunk.len());
         out.extend(decoder.next_item().map(from_owned));
     }
     while let Some(item) = decoder.next_item() {

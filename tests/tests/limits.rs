@@ -181,23 +181,27 @@ fn a_feed_dropped_early_keeps_its_unread_input_within_the_budget() {
 
 #[test]
 fn unread_input_over_the_budget_is_decoded_into_the_state_and_reported() {
-    // 400 KB unread, over the 256 KiB budget of a decoder with small limits:
-    // its items are dropped with one error, but what the lines set (the
-    // reconnection time, the last event ID, a partial event) holds.
+    // 400 KB left unread, then more input while it is still unread: over
+    // the 256 KiB budget of a decoder with small limits, its items are
+    // dropped with one error, but what the lines set (the reconnection time,
+    // the last event ID, a partial event) holds. (The rest of one chunk
+    // alone is kept whatever its size: see the regression test
+    // `one_item_per_feed_of_a_chunk_over_the_unread_budget_loses_nothing`.)
     let chunk = [
         &b"data: first\n\n"[..],
         &numbered_events(3000),
         b"retry: 42\n",
         &numbered_events(3000),
-        b"id: last\nevent: t\ndata: par",
     ]
     .concat();
+    let more: &'static [u8] = b"id: last\nevent: t\ndata: par";
     for api in ["feed", "bytes feed", "push"] {
         let builder = Builder::new().max_line_length(1024).max_event_size(4096);
         let mut out: Vec<Result<OwnedItem, Error>> = Vec::new();
         if api == "feed" {
             let mut decoder = builder.build();
             out.extend(decoder.feed(&chunk).take(1));
+            out.extend(decoder.feed(more).take(0));
             out.extend(decoder.feed(b"tial\n\n"));
             assert_eq!(decoder.reconnection_time(), Some(42), "{api}");
         } else {
@@ -205,10 +209,12 @@ fn unread_input_over_the_budget_is_decoded_into_the_state_and_reported() {
             if api == "push" {
                 decoder.push(bytes::Bytes::from(chunk.clone()));
                 out.extend(decoder.next_item());
+                decoder.push(bytes::Bytes::from_static(more));
                 decoder.push(bytes::Bytes::from_static(b"tial\n\n"));
                 out.extend(std::iter::from_fn(|| decoder.next_item()));
             } else {
                 out.extend(decoder.feed(bytes::Bytes::from(chunk.clone())).take(1));
+                out.extend(decoder.feed(bytes::Bytes::from_static(more)).take(0));
                 out.extend(decoder.feed(bytes::Bytes::from_static(b"tial\n\n")));
             }
             assert_eq!(decoder.reconnection_time(), Some(42), "{api}");

@@ -63,3 +63,23 @@ fn codec_judges_a_long_line_split_after_a_bom_like_the_decoder() {
         \xEF\xBB\xBFdata:\x00\xEF\xBB\xBF\xEF\xBB\xBFda";
     check_tokio_codec(fuzzed, &[1, 2, 22, 36]);
 }
+
+/// Found by `decode_oracle`
+/// (`fuzz/seeds/decode_oracle/regression-one-item-per-feed-over-budget`): a
+/// chunk larger than the unread-input budget (256 KiB), read one item per
+/// feed (`decoder.feed(next).next()`, then empty feeds). Dropping the first
+/// feed left more unread input than the budget, and the decoder dropped its
+/// events as if the caller had piled up input. The rest of one chunk is now
+/// always kept; the budget bounds only what piles up across feeds.
+#[test]
+fn one_item_per_feed_of_a_chunk_over_the_unread_budget_loses_nothing() {
+    let opts = Options::default();
+    let input = "id: 7\ndata: 0123456789abcdef\n\n".repeat(20_000); // 620 KB
+    let expected = oracle::decode(input.as_bytes(), &opts);
+    assert_eq!(expected.len(), 20_000);
+    assert_eq!(
+        adapter::decode_one_at_a_time(&[input.as_bytes()], &opts),
+        expected
+    );
+    assert_eq!(adapter::decode_chunks(&[input.as_bytes()], &opts), expected);
+}
