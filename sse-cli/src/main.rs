@@ -27,9 +27,15 @@ use std::process::ExitCode;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
+mod bench;
 mod decode;
+mod doctor;
 mod encode;
+mod get;
 mod json;
+mod record;
+mod request;
+mod serve;
 
 /// The exit statuses, shown at the end of `sse --help`.
 const EXIT_STATUS: &str = "\
@@ -93,6 +99,16 @@ on standard error with its line number and skipped (exit status 1).",
         after_help = "Example: echo '{\"event\":\"ping\",\"data\":{\"n\":1}}' | sse encode"
     )]
     Encode(EncodeArgs),
+    /// Follow an SSE endpoint and print its events (curl for event streams).
+    Get(get::GetArgs),
+    /// Record an SSE endpoint's wire bytes with their arrival times.
+    Record(record::RecordArgs),
+    /// Serve a recorded trace or a .sse file over HTTP, with fault injection.
+    Serve(serve::ServeArgs),
+    /// Open many concurrent subscriptions and measure what they receive.
+    Bench(bench::BenchArgs),
+    /// Check an endpoint for what breaks SSE: buffering, compression, headers.
+    Doctor(doctor::DoctorArgs),
     /// Print a completion script for SHELL to standard output.
     #[command(
         after_help = "Example: sse completions bash > ~/.local/share/bash-completion/completions/sse"
@@ -148,6 +164,11 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Decode(args) => decode::decode(&args),
         Command::Encode(args) => encode::encode(&Input::new(args.file)),
+        Command::Get(args) => get::run(args),
+        Command::Record(args) => record::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Bench(args) => bench::run(args),
+        Command::Doctor(args) => doctor::run(args),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "sse", &mut io::stdout());
             ExitCode::SUCCESS
