@@ -35,7 +35,9 @@ mod get;
 mod json;
 mod record;
 mod request;
+mod script;
 mod serve;
+mod trace;
 
 /// The exit statuses, shown at the end of `sse --help`.
 const EXIT_STATUS: &str = "\
@@ -149,7 +151,7 @@ pub(crate) struct EncodeArgs {
 }
 
 /// Parses a number of at least 1.
-fn at_least_one(value: &str) -> Result<NonZeroUsize, String> {
+pub(crate) fn at_least_one(value: &str) -> Result<NonZeroUsize, String> {
     match value.parse::<usize>() {
         Ok(n) => NonZeroUsize::new(n).ok_or_else(|| "must be at least 1".to_owned()),
         Err(_) => Err("not a number".to_owned()),
