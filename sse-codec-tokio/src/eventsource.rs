@@ -376,7 +376,12 @@ struct Inner {
     last_byte: Instant,
     random: RandomState,
     restart: Arc<AtomicBool>,
+    /// Sees each chunk of a stream's body before it is decoded.
+    tap: Option<Tap>,
 }
+
+/// A function that sees each chunk of the body ([`EventSource::on_chunk`]).
+type Tap = Box<dyn FnMut(&Bytes) + Send>;
 
 type Pending = Pin<Box<dyn Future<Output = (Box<Inner>, Option<Item>)> + Send>>;
 
@@ -445,6 +450,7 @@ impl EventSource {
             last_byte: Instant::now(),
             random: RandomState::new(),
             restart: Arc::clone(&restart),
+            tap: None,
         };
         EventSource {
             inner: Some(Box::new(inner)),
@@ -523,6 +529,24 @@ impl EventSource {
             inner.decoder = builder.build_bytes();
             inner.decoder.set_last_event_id(&id);
         })
+    }
+
+    /// Calls `tap` with each chunk of an event stream's body as it arrives,
+    /// before it is decoded (the wire bytes; for a recorder, or to show
+    /// chunk boundaries). Error responses' bodies are not passed to it.
+    /// It runs inside [`poll_next`](Stream::poll_next): it must be quick.
+    ///
+    /// ```no_run
+    /// # use sse_codec_tokio::EventSource;
+    /// let mut bytes = 0;
+    /// let events = EventSource::get("http://127.0.0.1:3000/logs").on_chunk(move |chunk| {
+    ///     bytes += chunk.len();
+    ///     eprintln!("{} bytes so far", bytes);
+    /// });
+    /// # drop(events);
+    /// ```
+    pub fn on_chunk(self, tap: impl FnMut(&Bytes) + Send + 'static) -> Self {
+        self.set(|inner| inner.tap = Some(Box::new(tap)))
     }
 
     /// The last event ID of the events yielded so far (what the next
@@ -801,6 +825,9 @@ impl Inner {
                     match read {
                         Wait::Ready(Some(Ok(chunk))) => {
                             self.last_byte = Instant::now();
+                            if let Some(tap) = &mut self.tap {
+                                tap(&chunk);
+                            }
                             self.decoder.push(chunk);
                         }
                         Wait::Ready(None) => {

@@ -750,3 +750,42 @@ async fn an_unusable_url_is_fatal_not_retried() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn on_chunk_sees_the_wire_bytes_of_every_connection() {
+    bounded(async {
+        let mut server = StreamServer::start().await;
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Vec<u8>>::new()));
+        let tap = std::sync::Arc::clone(&seen);
+        let mut events = source(&server).on_chunk(move |chunk| {
+            tap.lock().unwrap().push(chunk.to_vec());
+        });
+        let mut conn = connect(&mut server, &mut events).await;
+        conn.start_stream().await;
+        conn.write_chunks(
+            &["id: 1\r\nda", "ta: one\r\n\r\n"],
+            Duration::from_millis(50),
+        )
+        .await;
+        expect_open(&mut events).await;
+        assert_eq!(expect_event(&mut events).await, ("one".into(), "1".into()));
+        conn.close().await;
+        assert!(matches!(
+            next_ok(&mut events).await,
+            Update::Ended { truncated: false }
+        ));
+        let mut conn = connect(&mut server, &mut events).await;
+        conn.start_stream().await;
+        conn.write(": ka\n\n").await;
+        expect_open(&mut events).await;
+        assert!(matches!(next_ok(&mut events).await, Update::Comment(text) if text == " ka"));
+        let seen = seen.lock().unwrap().clone();
+        // Chunked transfer coding is undone; the chunks written 50 ms apart
+        // arrive apart.
+        assert_eq!(
+            seen,
+            [&b"id: 1\r\nda"[..], b"ta: one\r\n\r\n", b": ka\n\n"].map(<[u8]>::to_vec)
+        );
+    })
+    .await;
+}
