@@ -4,7 +4,6 @@ use std::borrow::Cow;
 use std::collections::hash_map::RandomState;
 use std::fmt;
 use std::future::Future;
-use std::hash::BuildHasher;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
@@ -12,7 +11,8 @@ use std::time::Duration;
 use bytes::Buf;
 use futures_core::Stream;
 use sse_codec_core::{Builder, BytesDecoder, OwnedItem};
-use tokio::time::Sleep;
+
+use self::timer::Sleep;
 
 use crate::stream::{EventStream, EventStreamError};
 
@@ -143,6 +143,107 @@ pub(crate) fn end_of_stream(decoder: &mut BytesDecoder) {
     decoder.set_last_event_id(&id);
 }
 
+/// The longest delay a browser's `setTimeout` takes: a signed 32-bit number
+/// of milliseconds (about 24.8 days); a longer one fires at once.
+const MAX_TIMEOUT_MS: u32 = 0x7FFF_FFFF;
+
+/// One `setTimeout` step of a delay: the milliseconds to wait now (the delay
+/// rounded up, never early; at most [`MAX_TIMEOUT_MS`]) and what is left
+/// after it. `(0, ZERO)` for a zero delay.
+#[cfg_attr(
+    not(all(target_arch = "wasm32", target_os = "unknown")),
+    allow(dead_code, reason = "the browser's timer only")
+)]
+pub(crate) fn timeout_step(delay: Duration) -> (u32, Duration) {
+    let whole = delay.as_millis();
+    let millis = if delay.subsec_nanos() % 1_000_000 == 0 {
+        whole
+    } else {
+        whole.saturating_add(1)
+    };
+    let step = u32::try_from(millis)
+        .unwrap_or(MAX_TIMEOUT_MS)
+        .min(MAX_TIMEOUT_MS);
+    (
+        step,
+        delay.saturating_sub(Duration::from_millis(u64::from(step))),
+    )
+}
+
+/// The timer and randomness of the reconnection delay: tokio's timer (it
+/// needs a tokio runtime with the timer enabled) except in the browser.
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+mod timer {
+    use std::collections::hash_map::RandomState;
+    use std::hash::BuildHasher;
+    use std::time::Duration;
+
+    pub(crate) type Sleep = tokio::time::Sleep;
+
+    pub(crate) fn sleep(delay: Duration) -> Sleep {
+        tokio::time::sleep(delay)
+    }
+
+    /// A random number for the jitter: the process's random hash keys.
+    pub(crate) fn random(state: &RandomState, failures: u32) -> u64 {
+        state.hash_one(failures)
+    }
+}
+
+/// In the browser (`wasm32-unknown-unknown`): no tokio runtime there, and
+/// no clock or randomness in `std` (`Instant::now` panics, hash keys are
+/// the same in every browser), so the delay is the browser's `setTimeout`
+/// and the jitter comes from `Math.random()`.
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+mod timer {
+    use std::collections::hash_map::RandomState;
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::{ready, Context, Poll};
+    use std::time::Duration;
+
+    use gloo_timers::future::TimeoutFuture;
+
+    /// A delay of any length: `setTimeout` steps of at most
+    /// [`MAX_TIMEOUT_MS`](super::MAX_TIMEOUT_MS) each.
+    pub(crate) struct Sleep {
+        remaining: Duration,
+        timeout: Option<TimeoutFuture>,
+    }
+
+    pub(crate) fn sleep(delay: Duration) -> Sleep {
+        Sleep {
+            remaining: delay,
+            timeout: None,
+        }
+    }
+
+    impl Future for Sleep {
+        type Output = ();
+
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            loop {
+                if let Some(timeout) = &mut self.timeout {
+                    ready!(Pin::new(timeout).poll(cx));
+                    self.timeout = None;
+                }
+                let (millis, rest) = super::timeout_step(self.remaining);
+                if millis == 0 {
+                    return Poll::Ready(());
+                }
+                self.remaining = rest;
+                self.timeout = Some(TimeoutFuture::new(millis));
+            }
+        }
+    }
+
+    /// A random number for the jitter, from `Math.random()`.
+    pub(crate) fn random(_: &RandomState, _: u32) -> u64 {
+        // 2^64 as f64; the product is below it, and `as` saturates anyway.
+        (js_sys::Math::random() * 18_446_744_073_709_551_616.0) as u64
+    }
+}
+
 enum State<F, S> {
     Connect,
     Connecting(Pin<Box<F>>),
@@ -177,6 +278,12 @@ pub struct Reconnect<C, F, S> {
 ///
 /// Errors are reported as `Err` items and do not end the stream; it ends
 /// after `Stop`, or when [`close`](Reconnect::close)d or dropped.
+///
+/// The delay is waited with tokio's timer (a tokio runtime with the timer
+/// enabled must drive the stream), except on `wasm32-unknown-unknown`: in
+/// the browser it is `setTimeout` (any length, in steps of at most
+/// 2^31 - 1 ms) and the jitter comes from `Math.random()`, with no tokio
+/// runtime; see the crate docs' "In the browser".
 ///
 /// ```no_run
 /// use sse_codec_core::OwnedItem;
@@ -287,10 +394,12 @@ impl<C, F, S> Reconnect<C, F, S> {
             .as_ref()
             .and_then(BytesDecoder::reconnection_time)
             .map_or(self.backoff.initial, Duration::from_millis);
-        let delay = self
-            .backoff
-            .delay(base, self.failures, self.random.hash_one(self.failures));
-        self.state = State::Waiting(Box::pin(tokio::time::sleep(delay)));
+        let delay = self.backoff.delay(
+            base,
+            self.failures,
+            timer::random(&self.random, self.failures),
+        );
+        self.state = State::Waiting(Box::pin(timer::sleep(delay)));
     }
 }
 
@@ -423,6 +532,45 @@ mod tests {
             [("a".into(), "abc".into()), ("b".into(), "abc".into())]
         );
         assert_eq!(sent, [None, Some("abc".into()), Some("abc".into())]);
+    }
+
+    #[test]
+    fn browser_timeouts_round_up_and_split_long_delays() {
+        use super::{timeout_step, MAX_TIMEOUT_MS};
+        assert_eq!(timeout_step(Duration::ZERO), (0, Duration::ZERO));
+        // Never early: a nanosecond is a millisecond.
+        assert_eq!(timeout_step(Duration::from_nanos(1)), (1, Duration::ZERO));
+        assert_eq!(
+            timeout_step(Duration::from_micros(1500)),
+            (2, Duration::ZERO)
+        );
+        assert_eq!(timeout_step(Duration::from_secs(3)), (3000, Duration::ZERO));
+        // setTimeout fires at once for more than 2^31 - 1 ms: the rest
+        // is waited in further steps.
+        let max = Duration::from_millis(u64::from(MAX_TIMEOUT_MS));
+        assert_eq!(timeout_step(max), (MAX_TIMEOUT_MS, Duration::ZERO));
+        let long = max + Duration::from_millis(5);
+        assert_eq!(
+            timeout_step(long),
+            (MAX_TIMEOUT_MS, Duration::from_millis(5))
+        );
+        let (step, rest) = timeout_step(Duration::MAX);
+        assert_eq!(step, MAX_TIMEOUT_MS);
+        assert_eq!(rest, Duration::MAX - max);
+        // Steps add up to the delay (rounded up to the millisecond).
+        let mut remaining = Duration::from_millis(3 * u64::from(MAX_TIMEOUT_MS) + 7);
+        let mut total = 0_u64;
+        let mut steps = 0;
+        loop {
+            let (step, rest) = timeout_step(remaining);
+            if step == 0 {
+                break;
+            }
+            total += u64::from(step);
+            steps += 1;
+            remaining = rest;
+        }
+        assert_eq!((total, steps), (3 * u64::from(MAX_TIMEOUT_MS) + 7, 4));
     }
 
     #[test]
