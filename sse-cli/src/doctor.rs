@@ -161,6 +161,8 @@ pub(crate) struct Observation {
     status: Option<StatusCode>,
     version: Option<Version>,
     headers: HeaderMap,
+    /// No response headers came within `--duration`.
+    headers_timed_out: bool,
     /// Whether the (last) URL is https.
     https: bool,
     headers_after: Duration,
@@ -244,6 +246,7 @@ async fn observe(args: &DoctorArgs) -> Result<Observation, String> {
                     "no response headers within {:.1} s",
                     args.duration.as_secs_f64()
                 ));
+                observation.headers_timed_out = true;
                 return Ok(observation);
             }
         };
@@ -541,11 +544,12 @@ const BUFFERING_FIX: &str = "a proxy holds events back: send X-Accel-Buffering: 
 pub(crate) fn checks(seen: &Observation) -> Vec<Check> {
     let mut checks = vec![redirects(seen)];
     if let Some(error) = &seen.error {
-        checks.push(Check::fail(
-            "connection",
-            error.clone(),
-            "check the URL, that the server is up, and --insecure/--cacert for TLS",
-        ));
+        let fix = if seen.headers_timed_out {
+            "if the server answers at once when asked directly, a proxy holds its response back (headers go out with the first buffer of body): X-Accel-Buffering: no, or proxy_buffering off (nginx)"
+        } else {
+            "check the URL, that the server is up, and --insecure/--cacert for TLS"
+        };
+        checks.push(Check::fail("connection", error.clone(), fix));
         return checks;
     }
     checks.push(status(seen));
@@ -737,7 +741,7 @@ fn first_byte(seen: &Observation) -> Check {
         return Check::warn(
             "first-byte",
             detail,
-            "send the headers at once (flush them, or write a comment line) instead of waiting for the first event: clients and proxies time out",
+            "send the headers at once (flush them, or write a comment line) instead of waiting for the first event; behind a proxy, X-Accel-Buffering: no or proxy_buffering off (nginx)",
         );
     }
     Check::pass("first-byte", detail)
