@@ -5,7 +5,7 @@ use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::parser::find_line_end;
+use crate::parser::{find_line_end, find_line_end_short};
 
 use crate::decoder::{Buffers, Builder, Item, RawDecoder, Step};
 use crate::error::Error;
@@ -65,7 +65,7 @@ impl Carry for Vec<u8> {
 /// hold no line end: they can only extend a line.
 #[inline(always)]
 fn few_without_line_end(bytes: &[u8]) -> bool {
-    bytes.len() < 16 && !bytes.iter().any(|&b| b == b'\n' || b == b'\r')
+    bytes.len() < 16 && find_line_end_short(bytes).is_none()
 }
 
 /// Where the input of a [`Step`] is.

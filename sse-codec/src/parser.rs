@@ -97,14 +97,49 @@ impl<'a> Line<'a> {
 }
 
 /// The index of the first CR or LF in `haystack`. Short inputs (a few bytes
-/// of a fragmented stream) are cheaper to walk than to hand to `memchr`.
+/// of a fragmented stream, a keep-alive) are searched in registers
+/// ([`find_line_end_short`]): cheaper than a call to `memchr`.
 #[inline(always)]
 pub(crate) fn find_line_end(haystack: &[u8]) -> Option<usize> {
-    if haystack.len() < 8 {
-        haystack.iter().position(|&b| b == b'\n' || b == b'\r')
+    if haystack.len() < 16 {
+        find_line_end_short(haystack)
     } else {
         memchr2(b'\n', b'\r', haystack)
     }
+}
+
+/// [`find_line_end`] for fewer than 16 bytes: two overlapping 8-byte
+/// words, or two overlapping 4-byte halves of one word, each checked for
+/// CR and LF at once; fewer than 4 bytes are walked. No loop over bytes,
+/// no call: the one search for the short chunks of a fragmented stream.
+#[inline(always)]
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "`len - 8` with `len >= 8` and `at + len - 8` with `at >= 4` and `len >= 4`: the first/last chunks exist only then; `at` is a byte index within one word"
+)]
+pub(crate) fn find_line_end_short(haystack: &[u8]) -> Option<usize> {
+    let len = haystack.len();
+    // Longer inputs would be searched in their first and last 8 bytes only.
+    debug_assert!(len < 16, "find_line_end_short takes fewer than 16 bytes");
+    if len < 4 {
+        // Also the empty rest of a chunk, which every chunk ends with.
+        return haystack.iter().position(|&b| b == b'\n' || b == b'\r');
+    }
+    if let (Some(first), Some(last)) = (haystack.first_chunk::<8>(), haystack.last_chunk::<8>()) {
+        if let Some(at) = line_end_in_word(u64::from_le_bytes(*first)) {
+            return Some(at);
+        }
+        // `last` overlaps `first` by `16 - len` bytes, which hold no line
+        // end: its first line end is past them.
+        return line_end_in_word(u64::from_le_bytes(*last)).map(|at| len - 8 + at);
+    }
+    let (Some(first), Some(last)) = (haystack.first_chunk::<4>(), haystack.last_chunk::<4>())
+    else {
+        return None;
+    };
+    // Bytes 0..4 in the low half, `len - 4..len` in the high half.
+    let word = u64::from(u32::from_le_bytes(*first)) | u64::from(u32::from_le_bytes(*last)) << 32;
+    line_end_in_word(word).map(|at| if at < 4 { at } else { at + len - 8 })
 }
 
 /// [`find_line_end`] for a line read straight from the input, at the start
@@ -112,7 +147,7 @@ pub(crate) fn find_line_end(haystack: &[u8]) -> Option<usize> {
 #[inline(always)]
 fn find_data_line_end(haystack: &[u8]) -> Option<usize> {
     if haystack.len() < 16 {
-        haystack.iter().position(|&b| b == b'\n' || b == b'\r')
+        find_line_end_short(haystack)
     } else {
         find_line_end_16(haystack)
     }
@@ -230,22 +265,20 @@ mod sse2 {
 #[allow(
     clippy::arithmetic_side_effects,
     clippy::indexing_slicing,
-    reason = "reached only with `haystack.len() > SHORT_LINE`; `i * 8 + at` is a position found in the first SHORT_LINE bytes"
+    reason = "`haystack[SHORT_LINE..]` once two 8-byte words were split off (so `len >= SHORT_LINE`); `8 + at` is a position in the second word"
 )]
 fn find_short_line_end(haystack: &[u8]) -> Option<usize> {
-    if haystack.len() < SHORT_LINE {
-        return find_line_end(haystack);
+    let Some((first, rest)) = haystack.split_first_chunk::<8>() else {
+        return find_line_end_short(haystack);
+    };
+    let Some((second, _)) = rest.split_first_chunk::<8>() else {
+        return find_line_end_short(haystack);
+    };
+    if let Some(at) = line_end_in_word(u64::from_le_bytes(*first)) {
+        return Some(at);
     }
-    let mut words = [0u64; SHORT_LINE / 8];
-    for (word, bytes) in words.iter_mut().zip(haystack.chunks_exact(8)) {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(bytes);
-        *word = u64::from_le_bytes(w);
-    }
-    for (i, &word) in words.iter().enumerate() {
-        if let Some(at) = line_end_in_word(word) {
-            return Some(i * 8 + at);
-        }
+    if let Some(at) = line_end_in_word(u64::from_le_bytes(*second)) {
+        return Some(8 + at);
     }
     memchr2(b'\n', b'\r', &haystack[SHORT_LINE..]).map(|i| SHORT_LINE + i)
 }
