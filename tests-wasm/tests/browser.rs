@@ -1,0 +1,233 @@
+//! `reconnect` and `EventStream` in headless Chromium, over the browser's
+//! `fetch` (reqwest's wasm backend), against `sse-wasm-test-server`.
+//!
+//! Run with `bash tests-wasm/run-ci.sh`: it starts the server and passes
+//! its URL in `SSE_WASM_SERVER` at build time.
+#![cfg(target_arch = "wasm32")]
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::{StreamExt, TryStreamExt};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
+use reqwest::StatusCode;
+use sse_codec_tokio::{reconnect, Backoff, Connection, EventStream, OwnedItem, ReconnectError};
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// The server's base URL, from the build's environment.
+fn server() -> &'static str {
+    env!(
+        "SSE_WASM_SERVER",
+        "run bash tests-wasm/run-ci.sh: it starts the server and sets SSE_WASM_SERVER"
+    )
+}
+
+/// `performance.now()`, in milliseconds.
+fn now() -> f64 {
+    js_sys::Reflect::get(&js_sys::global(), &"performance".into())
+        .ok()
+        .and_then(|performance| {
+            let now = js_sys::Reflect::get(&performance, &"now".into()).ok()?;
+            let now: js_sys::Function = now.into();
+            now.call0(&performance).ok()?.as_f64()
+        })
+        .expect("performance.now()")
+}
+
+/// What the tests compare: one line per item.
+fn describe<E: std::fmt::Display>(item: &Result<OwnedItem, ReconnectError<E>>) -> String {
+    match item {
+        Ok(OwnedItem::Event(event)) => {
+            format!("{} {} {}", event.event_type(), event.id(), event.data())
+        }
+        Ok(OwnedItem::Retry(ms)) => format!("retry {ms}"),
+        Ok(OwnedItem::Comment(text)) => format!("comment {text}"),
+        Err(ReconnectError::Stream(_)) => "connection failed".into(),
+        Err(error) => format!("error {error}"),
+    }
+}
+
+/// The JSON of a request body, as the server echoes it.
+fn prompt_json(prompt: &str) -> String {
+    serde_json::json!({ "prompt": prompt }).to_string()
+}
+
+#[wasm_bindgen_test]
+async fn post_with_a_json_body_resumes_with_last_event_id_after_a_mid_stream_cut() {
+    let prompt = "Grüße, 世界";
+    let client = reqwest::Client::new();
+    let url = format!("{}/chat", server());
+    // What each connection sent and received, and when it started.
+    let sent: Rc<RefCell<Vec<Option<String>>>> = Rc::default();
+    let started: Rc<RefCell<Vec<f64>>> = Rc::default();
+    let statuses: Rc<RefCell<Vec<u16>>> = Rc::default();
+    let chunks: Rc<RefCell<Vec<Bytes>>> = Rc::default();
+    let mut events = reconnect({
+        let (sent, started, statuses, chunks) = (
+            sent.clone(),
+            started.clone(),
+            statuses.clone(),
+            chunks.clone(),
+        );
+        move |last_event_id: Option<String>| {
+            sent.borrow_mut().push(last_event_id.clone());
+            started.borrow_mut().push(now());
+            let mut request = client
+                .post(&url)
+                .header(AUTHORIZATION, "Bearer wasm-test")
+                .header(CONTENT_TYPE, "application/json")
+                .body(prompt_json(prompt));
+            if let Some(id) = last_event_id {
+                request = request.header("last-event-id", id);
+            }
+            let (statuses, chunks) = (statuses.clone(), chunks.clone());
+            async move {
+                let response = match request.send().await {
+                    Ok(response) => response,
+                    Err(error) => return Connection::Retry(error),
+                };
+                statuses.borrow_mut().push(response.status().as_u16());
+                if response.status() == StatusCode::NO_CONTENT {
+                    return Connection::Stop;
+                }
+                match response.error_for_status() {
+                    Ok(response) => Connection::Stream(Box::pin(
+                        response
+                            .bytes_stream()
+                            .inspect_ok(move |chunk| chunks.borrow_mut().push(chunk.clone())),
+                    )),
+                    Err(_) => Connection::Stop,
+                }
+            }
+        }
+    })
+    .backoff(Backoff {
+        initial: Duration::from_secs(10),
+        ..Backoff::none()
+    });
+
+    let mut seen = Vec::new();
+    let mut cut_at = None;
+    while let Some(item) = events.next().await {
+        if matches!(item, Err(ReconnectError::Stream(_))) {
+            cut_at = Some(now());
+        }
+        seen.push(describe(&item));
+        assert!(seen.len() < 20, "too many items: {seen:?}");
+    }
+
+    assert_eq!(
+        seen,
+        [
+            "retry 100".to_owned(),
+            format!("start 1 {}", prompt_json(prompt)),
+            "token 2 café 日本 🎉".into(),
+            "token 3 line one\nline two".into(),
+            "connection failed".into(),
+            "token 4 resumed after 3".into(),
+            "done 5 [DONE]".into(),
+        ]
+    );
+    assert_eq!(*sent.borrow(), [None, Some("3".into()), Some("5".into())]);
+    assert_eq!(*statuses.borrow(), [200, 200, 204]);
+    // The server's retry (100 ms), waited with setTimeout, before each
+    // reconnection: after the cut and after the clean end.
+    let started = started.borrow();
+    let cut_at = cut_at.expect("the cut was reported");
+    assert!(started[1] - cut_at >= 99.0, "{started:?} {cut_at}");
+    assert!(started[2] - started[1] >= 99.0, "{started:?}");
+    // The browser handed over reads that end inside a character.
+    let chunks = chunks.borrow();
+    // (A read that starts with a UTF-8 continuation byte.)
+    let split = chunks
+        .iter()
+        .filter(|chunk| chunk.first().is_some_and(|b| b & 0xC0 == 0x80))
+        .count();
+    assert!(split >= 2, "no read ended inside a character: {chunks:?}");
+}
+
+#[wasm_bindgen_test]
+async fn event_stream_over_a_fetch_body_discards_the_cut_event() {
+    let response = reqwest::Client::new()
+        .post(format!("{}/chat", server()))
+        .header(AUTHORIZATION, "Bearer wasm-test")
+        .header(CONTENT_TYPE, "application/json")
+        .body(prompt_json("one connection"))
+        .send()
+        .await
+        .expect("the request");
+    assert_eq!(response.status(), 200);
+    let mut events = EventStream::new(Box::pin(response.bytes_stream()));
+    let mut seen = Vec::new();
+    let mut failed = 0;
+    while let Some(item) = events.next().await {
+        match item {
+            Ok(OwnedItem::Event(event)) => seen.push(format!("{} {}", event.id(), event.data())),
+            Ok(_) => {}
+            Err(_) => failed += 1,
+        }
+    }
+    assert_eq!(
+        seen,
+        [
+            format!("1 {}", prompt_json("one connection")),
+            "2 café 日本 🎉".into(),
+            "3 line one\nline two".into(),
+        ]
+    );
+    assert_eq!(failed, 1, "the cut is reported once");
+    assert_eq!(events.last_event_id(), "3");
+    assert_eq!(events.reconnection_time(), Some(100));
+}
+
+#[wasm_bindgen_test]
+async fn failed_attempts_back_off_with_set_timeout() {
+    // No server: the attempts fail (Retry), then a stream in memory.
+    let started: Rc<RefCell<Vec<f64>>> = Rc::default();
+    let mut events = reconnect({
+        let started = started.clone();
+        move |_: Option<String>| {
+            started.borrow_mut().push(now());
+            let attempt = started.borrow().len();
+            async move {
+                if attempt < 3 {
+                    Connection::Retry(format!("attempt {attempt} failed"))
+                } else {
+                    Connection::Stream(futures_util::stream::iter([Ok::<_, String>(
+                        Bytes::from_static(b"data: at last\n\n"),
+                    )]))
+                }
+            }
+        }
+    })
+    .backoff(Backoff {
+        initial: Duration::from_millis(50),
+        factor: 2,
+        max: Duration::from_secs(1),
+        jitter: true,
+    });
+    let mut seen = Vec::new();
+    while let Some(item) = events.next().await {
+        seen.push(describe(&item));
+        if seen.len() == 3 {
+            events.close();
+        }
+    }
+    assert_eq!(
+        seen,
+        [
+            "error connecting failed: attempt 1 failed",
+            "error connecting failed: attempt 2 failed",
+            "message  at last",
+        ]
+    );
+    // One failure: between 50 and 100 ms; two: between 50 and 200 ms.
+    let started = started.borrow();
+    let waits = [started[1] - started[0], started[2] - started[1]];
+    assert!(waits[0] >= 49.0 && waits[0] < 1000.0, "{waits:?}");
+    assert!(waits[1] >= 49.0 && waits[1] < 1000.0, "{waits:?}");
+}
