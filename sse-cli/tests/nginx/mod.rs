@@ -172,6 +172,11 @@ pub enum Step {
         data: String,
         ago: u64,
     },
+    /// Write an event whose data is `{"ts":T}`, T the unix time in ms
+    /// `ago` ms before it is written.
+    Json {
+        ago: u64,
+    },
     Sleep(u64),
 }
 
@@ -215,6 +220,10 @@ fn answer(mut socket: TcpStream, script: &[Step], heads: &mpsc::Sender<String>) 
             Step::Stamped { data, ago } => {
                 let sent = unix_ms() - u128::from(*ago);
                 socket.write_all(format!(": sse-serve-sent-ms={sent}\ndata: {data}\n\n").as_bytes())
+            }
+            Step::Json { ago } => {
+                let ts = unix_ms() - u128::from(*ago);
+                socket.write_all(format!("data: {{\"ts\":{ts}}}\n\n").as_bytes())
             }
             Step::Sleep(ms) => {
                 std::thread::sleep(Duration::from_millis(*ms));
