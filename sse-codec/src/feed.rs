@@ -1,5 +1,55 @@
 //! Layer 3 (with `alloc`): decoders that are fed chunks and keep the
 //! unconsumed input themselves.
+//!
+//! # The path of a chunk
+//!
+//! Every decoder here ([`Decoder`], [`BytesDecoder`]) is an `Engine`: a
+//! [`RawDecoder`] (the parser and the event's buffers) plus the *carry*, the
+//! bytes of a line that began in an earlier chunk. `Engine::next_step` takes
+//! one of three ways through a chunk; each step ends at an item, or when the
+//! chunk is used up.
+//!
+//! ```text
+//!  chunk ──► next_step
+//!              │
+//!              ├─ nothing carried ──────────────► (1) IN PLACE
+//!              │                                  RawDecoder::step(chunk[pos..]):
+//!              │                                  lines are parsed where they are;
+//!              │                                  values are slices (borrowed API)
+//!              │                                  or ranges of the chunk (bytes),
+//!              │                                  copied only to join data lines.
+//!              │                                  The chunk's last partial line
+//!              │                                  ──► COPIED into the carry.
+//!              │
+//!              ├─ a line is carried, and these
+//!              │  few bytes (< 16) hold no line
+//!              │  end, and the parser scanned the
+//!              │  carried part already ───────────► (2) APPENDED
+//!              │                                  carry += chunk; not parsed again
+//!              │                                  (`LineParser::scanned_more`).
+//!              │
+//!              └─ a line is carried, otherwise ──► (3) CARRIED (next_step_carried)
+//!                                                 carry += chunk[..through the line
+//!                                                 end, and an empty line right after
+//!                                                 it]; RawDecoder::step(carry): the
+//!                                                 event completes from the carry,
+//!                                                 whose bytes are COPIED (once);
+//!                                                 then back to (1) for the rest of
+//!                                                 the chunk.
+//! ```
+//!
+//! Unread input (a feed dropped early, or a chunk pushed before the last
+//! was read to the end) is *stashed*: appended to the carry and decoded from
+//! it first, within a budget (see [`Decoder::feed`]).
+//!
+//! [`BytesDecoder`] hands the chunk to its buffers (`set_source`, a
+//! reference count each) only in way (1), and only when the chunk's rest
+//! holds a line end or at least 16 bytes: a value read there is a range of
+//! the chunk, made a `Bytes` slice only when an event takes it. Chunks under
+//! 512 bytes (one event, a keep-alive) are given to the data buffer only;
+//! their event type and ID are copied. When the chunk is done with
+//! (`release_chunk`), values still ranges of it are copied: only events
+//! handed out share input chunks.
 
 use alloc::borrow::Cow;
 use alloc::string::String;
