@@ -31,6 +31,7 @@ mod bench;
 mod decode;
 mod doctor;
 mod encode;
+mod follow;
 mod get;
 mod json;
 mod record;

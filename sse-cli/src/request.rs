@@ -1,9 +1,6 @@
 //! The request flags shared by `sse get`, `record`, `bench` and `doctor`,
 //! and the reqwest client and request they build.
 
-// Until `sse get` and `sse record` use all of it.
-#![allow(dead_code, reason = "the verbs that use it are being written (issue 15)")]
-
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -1,8 +1,5 @@
 //! The trace format of `sse record` (read by `sse serve`): the wire bytes
 //! of an event stream with their arrival times, one chunk per line.
-
-// Until `sse get` and `sse record` use all of it.
-#![allow(dead_code, reason = "the verbs that use it are being written (issue 15)")]
 //!
 //! ```text
 //! # sse-trace 1
