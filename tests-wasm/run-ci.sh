@@ -5,6 +5,7 @@
 #
 #   bash tests-wasm/run-ci.sh          # tests (CI); fails on any failure
 #   bash tests-wasm/run-ci.sh bench    # W1 and W4 MB/s: our wasm vs eventsource-parser
+#   SSE_WASM_SIMD=1 bash tests-wasm/run-ci.sh bench    # the same built with +simd128
 #
 # Installs what it needs: the wasm32 target, wasm-bindgen-cli at exactly the
 # version of the wasm-bindgen crate in Cargo.lock, and (bench) the pinned
@@ -91,5 +92,9 @@ export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-120}"
 if [[ "$mode" == test ]]; then
     cargo test -p sse-codec-wasm-tests --target wasm32-unknown-unknown --test browser
 else
+    if [[ "${SSE_WASM_SIMD:-}" == 1 ]]; then
+        # WebAssembly SIMD (every current browser): memchr's simd128 search.
+        export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128"
+    fi
     cargo test -p sse-codec-wasm-tests --target wasm32-unknown-unknown --release --test bench -- --nocapture
 fi
