@@ -412,6 +412,11 @@ async fn bench(args: &BenchArgs) -> Result<Report, String> {
     let client = crate::request::client_builder(&args.request)?
         .http1_only()
         .pool_max_idle_per_host(0)
+        // Bytes as they came over the wire (no accept-encoding sent).
+        .no_gzip()
+        .no_brotli()
+        .no_deflate()
+        .no_zstd()
         .build()
         .map_err(|error| format!("cannot build the HTTP client: {error}"))?;
     // Checks the URL and flags once, before any subscriber starts.

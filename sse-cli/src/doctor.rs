@@ -161,6 +161,8 @@ pub(crate) struct Observation {
     status: Option<StatusCode>,
     version: Option<Version>,
     headers: HeaderMap,
+    /// The body could not be decompressed: why.
+    undecodable: Option<String>,
     /// No response headers came within `--duration`.
     headers_timed_out: bool,
     /// Whether the (last) URL is https.
@@ -216,6 +218,12 @@ fn has_header(args: &RequestArgs, name: &str) -> bool {
 async fn observe(args: &DoctorArgs) -> Result<Observation, String> {
     let client = crate::request::client_builder(&args.request)?
         .redirect(reqwest::redirect::Policy::none())
+        // The body as it came: never decompressed (even if another crate
+        // turned reqwest's decompression features on).
+        .no_gzip()
+        .no_brotli()
+        .no_deflate()
+        .no_zstd()
         .build()
         .map_err(|error| format!("cannot build the HTTP client: {error}"))?;
     let mut request_args = args.request.clone();
@@ -318,10 +326,12 @@ async fn watch(
     deadline: Instant,
 ) {
     let is_stream = is_event_stream(&observation.headers);
-    let compressed = encoding(&observation.headers).is_some();
-    let decode = response.status().is_success() && is_stream && !compressed;
-    let mut decoder = Builder::new().comments(true).build();
-    let mut sent_ms: Option<i64> = None;
+    let mut reader = if response.status().is_success() && is_stream {
+        Reader::new(encoding(&observation.headers))
+    } else {
+        None
+    };
+    let mut decoding = true;
     loop {
         let next = tokio::time::timeout_at(deadline.into(), response.chunk()).await;
         let at = start.elapsed();
@@ -355,44 +365,17 @@ async fn watch(
         let index = observation.chunks.len();
         let arrived_ms = start_ms.saturating_add(ms(at));
         let mut events = 0_u32;
-        if decode {
-            let mut feed = decoder.feed(&chunk);
-            while let Some(item) = feed.next_item() {
-                match item {
-                    Ok(Item::Comment(text)) => {
-                        if let Some(sent) = serve_sent_ms(text) {
-                            sent_ms = Some(sent);
-                        } else {
-                            observation.comment_count = observation.comment_count.saturating_add(1);
-                            if observation.comments.len() < MAX_KEPT {
-                                observation.comments.push(at);
-                            }
-                        }
-                    }
-                    Ok(Item::Event(event)) => {
-                        events = events.saturating_add(1);
-                        observation.event_count = observation.event_count.saturating_add(1);
-                        let mut sent = sent_ms.take();
-                        if let Some(path) = &args.timestamp_field {
-                            let data = String::from_utf8_lossy(event.data());
-                            sent = crate::bench::timestamp_ms(&data, path);
-                            if sent.is_none() {
-                                observation.missing_timestamps =
-                                    observation.missing_timestamps.saturating_add(1);
-                            }
-                        }
-                        if observation.arrivals.len() < MAX_KEPT {
-                            observation.arrivals.push(Arrival {
-                                at,
-                                arrived_ms,
-                                sent_ms: sent,
-                                chunk: index,
-                            });
-                        }
-                    }
-                    Ok(Item::Retry(_)) | Err(_) => {}
-                }
+        if let Some(reader) = &mut reader {
+            let read = reader.read(&chunk, |reader, bytes| {
+                reader.decode(bytes, observation, args, at, arrived_ms, index, &mut events);
+            });
+            if let Err(error) = read {
+                observation.undecodable = Some(error);
+                decoding = false;
             }
+        }
+        if !decoding {
+            reader = None;
         }
         if observation.chunks.len() < MAX_KEPT {
             observation.chunks.push(Chunk {
@@ -403,6 +386,133 @@ async fn watch(
         }
     }
     observation.watched = start.elapsed();
+}
+
+/// Decompression of a gzip or deflate (zlib) body, as it arrives.
+enum Inflate {
+    Gzip(flate2::write::GzDecoder<Vec<u8>>),
+    Zlib(flate2::write::ZlibDecoder<Vec<u8>>),
+}
+
+/// Compressed input is fed this much at a time, and the output taken after
+/// each piece: at most about 1 MB of output at once (deflate expands at most
+/// 1032 times).
+const INFLATE_PIECE: usize = 1024;
+
+/// Reads the events of a body (decompressing it first when it is gzip or
+/// deflate), with the send time of each.
+struct Reader {
+    inflate: Option<Inflate>,
+    decoder: sse_codec_core::Decoder,
+    /// The last `sse-serve-sent-ms` comment, for the next event.
+    sent_ms: Option<i64>,
+}
+
+impl Reader {
+    /// A reader for a body with `encoding`; `None` for an encoding it cannot
+    /// decompress (br, zstd...).
+    fn new(encoding: Option<&str>) -> Option<Reader> {
+        let inflate = match encoding.map(str::to_ascii_lowercase).as_deref() {
+            None => None,
+            Some("gzip" | "x-gzip") => {
+                Some(Inflate::Gzip(flate2::write::GzDecoder::new(Vec::new())))
+            }
+            Some("deflate") => Some(Inflate::Zlib(flate2::write::ZlibDecoder::new(Vec::new()))),
+            Some(_) => return None,
+        };
+        Some(Reader {
+            inflate,
+            decoder: Builder::new().comments(true).build(),
+            sent_ms: None,
+        })
+    }
+
+    /// Hands the bytes of `chunk` (decompressed) to `use_bytes`.
+    ///
+    /// # Errors
+    /// The compressed body is corrupt.
+    fn read(
+        &mut self,
+        chunk: &[u8],
+        mut use_bytes: impl FnMut(&mut Reader, &[u8]),
+    ) -> Result<(), String> {
+        use std::io::Write;
+        if self.inflate.is_none() {
+            use_bytes(self, chunk);
+            return Ok(());
+        }
+        for piece in chunk.chunks(INFLATE_PIECE) {
+            let output = match &mut self.inflate {
+                Some(Inflate::Gzip(gzip)) => gzip
+                    .write_all(piece)
+                    .and_then(|()| gzip.flush())
+                    .map(|()| std::mem::take(gzip.get_mut())),
+                Some(Inflate::Zlib(zlib)) => zlib
+                    .write_all(piece)
+                    .and_then(|()| zlib.flush())
+                    .map(|()| std::mem::take(zlib.get_mut())),
+                None => Ok(Vec::new()),
+            };
+            let output = output.map_err(|error| format!("cannot decompress the body: {error}"))?;
+            use_bytes(self, &output);
+        }
+        Ok(())
+    }
+
+    /// Decodes `bytes` that arrived at `at` in chunk `index`, counting the
+    /// events it completes in `events`.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one call site, all of it the chunk's context"
+    )]
+    fn decode(
+        &mut self,
+        bytes: &[u8],
+        observation: &mut Observation,
+        args: &DoctorArgs,
+        at: Duration,
+        arrived_ms: i64,
+        index: usize,
+        events: &mut u32,
+    ) {
+        let mut feed = self.decoder.feed(bytes);
+        while let Some(item) = feed.next_item() {
+            match item {
+                Ok(Item::Comment(text)) => {
+                    if let Some(sent) = serve_sent_ms(text) {
+                        self.sent_ms = Some(sent);
+                    } else {
+                        observation.comment_count = observation.comment_count.saturating_add(1);
+                        if observation.comments.len() < MAX_KEPT {
+                            observation.comments.push(at);
+                        }
+                    }
+                }
+                Ok(Item::Event(event)) => {
+                    *events = events.saturating_add(1);
+                    observation.event_count = observation.event_count.saturating_add(1);
+                    let mut sent = self.sent_ms.take();
+                    if let Some(path) = &args.timestamp_field {
+                        let data = String::from_utf8_lossy(event.data());
+                        sent = crate::bench::timestamp_ms(&data, path);
+                        if sent.is_none() {
+                            observation.missing_timestamps =
+                                observation.missing_timestamps.saturating_add(1);
+                        }
+                    }
+                    if observation.arrivals.len() < MAX_KEPT {
+                        observation.arrivals.push(Arrival {
+                            at,
+                            arrived_ms,
+                            sent_ms: sent,
+                            chunk: index,
+                        });
+                    }
+                }
+                Ok(Item::Retry(_)) | Err(_) => {}
+            }
+        }
+    }
 }
 
 /// The send time in a comment `sse serve` writes before each event for
@@ -434,6 +544,13 @@ fn encoding(headers: &HeaderMap) -> Option<&str> {
         .and_then(|value| value.to_str().ok())
         .map(str::trim)
         .filter(|value| !value.is_empty() && !value.eq_ignore_ascii_case("identity"))
+}
+
+/// Whether doctor decompresses a body with this content encoding.
+fn decompressed(encoding: &str) -> bool {
+    ["gzip", "x-gzip", "deflate"]
+        .iter()
+        .any(|known| encoding.eq_ignore_ascii_case(known))
 }
 
 /// A check's result.
@@ -701,7 +818,10 @@ fn compression(headers: &HeaderMap) -> Check {
         ),
         Some(encoding) => Check::warn(
             "compression",
-            format!("content-encoding: {encoding}: the compressor holds events until its buffer fills (events not decoded)"),
+            format!(
+                "content-encoding: {encoding}: a compressor holds events until its buffer fills, unless flushed after each one ({})",
+                if decompressed(encoding) { "decompressed here to judge buffering" } else { "not decompressed here" }
+            ),
             "do not compress text/event-stream (nginx: gzip off, or drop it from gzip_types) and send cache-control: no-transform",
         ),
     }
@@ -763,7 +883,10 @@ fn buffering(seen: &Observation) -> Check {
     if timed.len() >= 2 {
         return buffering_by_send_time(&timed, seen);
     }
-    if let Some(encoding) = encoding(&seen.headers) {
+    if let Some(error) = &seen.undecodable {
+        return Check::skip("buffering", format!("{error}: events not decoded"));
+    }
+    if let Some(encoding) = encoding(&seen.headers).filter(|encoding| !decompressed(encoding)) {
         return Check::skip(
             "buffering",
             format!(
@@ -1128,6 +1251,48 @@ mod tests {
 
     fn checks_of(seen: &Observation) -> Vec<Check> {
         checks(seen)
+    }
+
+    #[test]
+    fn deflate_and_gzip_bodies_are_decompressed_in_pieces_and_br_is_not() {
+        use std::io::Write;
+        let stream = ": sse-serve-sent-ms=5\ndata: a\n\n".repeat(300);
+        let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+        zlib.write_all(stream.as_bytes()).unwrap();
+        let compressed = zlib.finish().unwrap();
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            doctor: DoctorArgs,
+        }
+        let args = <Cli as clap::Parser>::try_parse_from(["sse", "http://h/"])
+            .unwrap()
+            .doctor;
+        for encoding in [None, Some("deflate")] {
+            let mut reader = Reader::new(encoding).unwrap();
+            let mut seen = Observation::default();
+            let mut events = 0;
+            let body = if encoding.is_some() {
+                &compressed[..]
+            } else {
+                stream.as_bytes()
+            };
+            for chunk in body.chunks(7) {
+                reader
+                    .read(chunk, |reader, bytes| {
+                        reader.decode(bytes, &mut seen, &args, Duration::ZERO, 0, 0, &mut events);
+                    })
+                    .unwrap();
+            }
+            assert_eq!(events, 300);
+            assert!(seen
+                .arrivals
+                .iter()
+                .all(|arrival| arrival.sent_ms == Some(5)));
+        }
+        let mut reader = Reader::new(Some("gzip")).unwrap();
+        assert!(reader.read(b"not gzip at all", |_, _| {}).is_err());
+        assert!(Reader::new(Some("br")).is_none());
     }
 
     #[test]

@@ -212,6 +212,65 @@ fn headers_that_break_streams_warn() {
     );
 }
 
+/// A gzip stream flushed after each event, events made `spacing` ms apart
+/// and written `per_write` at a time.
+fn gzip_server(spacing: u64, per_write: u64) -> String {
+    use flate2::write::GzEncoder;
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let Ok((mut socket, _)) = listener.accept() else {
+            return;
+        };
+        let mut buffer = [0_u8; 4096];
+        let _ = socket.read(&mut buffer);
+        let _ = socket.write_all(
+            b"HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-type: text/event-stream\r\ncontent-encoding: gzip\r\n\r\n",
+        );
+        let mut gzip = GzEncoder::new(socket, flate2::Compression::default());
+        for _ in 0..6 {
+            let now = nginx::unix_ms();
+            for n in 0..per_write {
+                let sent = now - u128::from((per_write - 1 - n) * spacing);
+                let event = format!(": sse-serve-sent-ms={sent}\ndata: {n}\n\n");
+                if gzip.write_all(event.as_bytes()).is_err() {
+                    return;
+                }
+            }
+            if gzip.flush().is_err() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(spacing * per_write));
+        }
+    });
+    url
+}
+
+#[test]
+fn a_gzip_stream_warns_and_is_decompressed_to_judge_buffering() {
+    let output = sse(&["doctor", &gzip_server(150, 1), "--duration", "1.2"]);
+    let report = stdout(&output);
+    let (line, fix) = check(&report, "compression");
+    assert!(
+        line.starts_with("WARN  compression   content-encoding: gzip")
+            && line.contains("decompressed here to judge buffering"),
+        "{report}"
+    );
+    assert!(fix.contains("gzip_types"), "{fix}");
+    assert!(
+        check(&report, "buffering").0.starts_with("PASS"),
+        "{report}"
+    );
+    // Held back by the compressor: three events per flush.
+    let output = sse(&["doctor", &gzip_server(150, 3), "--duration", "2"]);
+    let report = stdout(&output);
+    assert!(
+        check(&report, "buffering").0.starts_with("WARN"),
+        "{report}"
+    );
+}
+
 #[test]
 fn each_redirect_is_reported_and_followed() {
     let (target, _) = raw_server(good_stream());
