@@ -56,7 +56,8 @@ fn seconds(value: &str) -> Result<f64, String> {
 /// An error with its causes, `: `-separated (reqwest's own message does
 /// not say why a connection failed).
 pub(crate) fn describe(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
+    // An error body's final newline would leave an empty line.
+    let mut text = error.to_string().trim_end().to_owned();
     let mut source = error.source();
     while let Some(cause) = source {
         let cause_text = cause.to_string();

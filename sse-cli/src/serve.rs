@@ -79,6 +79,10 @@ pub(crate) struct ServeArgs {
     /// Write the stream in pieces of at most N bytes, each on its own (~1 ms apart).
     #[arg(long, value_name = "N", value_parser = crate::at_least_one)]
     pub(crate) chunk_size: Option<std::num::NonZeroUsize>,
+    /// Answer 204 No Content to a client that resumes after the last event
+    /// (without --loop): EventSource clients stop instead of reconnecting.
+    #[arg(long)]
+    pub(crate) no_content_at_end: bool,
     /// Send 'X-Accel-Buffering: no' (tells nginx not to buffer the response).
     #[arg(long)]
     pub(crate) accel_buffering_no: bool,
@@ -231,6 +235,11 @@ fn stream(served: &Arc<Served>, request: &Request) -> Response {
         .get(DOCTOR_HEADER)
         .is_some_and(|value| value.as_bytes() == b"1");
     let start = script::resume_index(&served.blocks, last_event_id.as_deref().unwrap_or_default());
+    if served.args.no_content_at_end && !served.args.repeat && start >= served.blocks.len() {
+        let mut response = Response::new(Body::empty());
+        *response.status_mut() = StatusCode::NO_CONTENT;
+        return response;
+    }
     let (sender, receiver) = mpsc::channel::<Bytes>(16);
     tokio::spawn(send(Arc::clone(served), start, doctor, sender));
     let body = futures_util::stream::unfold(receiver, |mut receiver| async move {
