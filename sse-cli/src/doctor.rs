@@ -1024,43 +1024,31 @@ fn buffering_by_chunks(seen: &Observation) -> Check {
 /// and up) with little margin.
 const SILENCE_LIMIT: Duration = Duration::from_secs(45);
 
-fn keep_alive(seen: &Observation) -> Check {
-    let end = seen.ended.unwrap_or(seen.watched);
-    let mut times = vec![seen.headers_after];
-    times.extend(seen.chunks.iter().map(|chunk| chunk.at));
-    times.push(end);
-    let longest = times
+/// The longest gap between consecutive `times` (sorted).
+fn longest_gap(times: &[Duration]) -> Option<Duration> {
+    times
         .windows(2)
         .map(|pair| match pair {
             [a, b] => b.saturating_sub(*a),
             _ => Duration::ZERO,
         })
         .max()
-        .unwrap_or(Duration::ZERO);
-    let secs = longest.as_secs_f64();
-    let watched = end.saturating_sub(seen.headers_after).as_secs_f64();
-    if longest >= SILENCE_LIMIT {
+}
+
+fn keep_alive(seen: &Observation) -> Check {
+    // The client sees silence from the request on: headers held back by a
+    // proxy count too.
+    let end = seen.ended.unwrap_or(seen.watched);
+    let mut times = vec![Duration::ZERO];
+    times.extend(seen.chunks.iter().map(|chunk| chunk.at));
+    times.push(end);
+    let secs = longest_gap(&times).unwrap_or(Duration::ZERO).as_secs_f64();
+    let watched = end.as_secs_f64();
+    if secs >= SILENCE_LIMIT.as_secs_f64() {
         return Check::warn(
             "keep-alive",
             format!("silent for {secs:.1} s: proxies and load balancers commonly close idle connections after 60-120 s (nginx proxy_read_timeout: 60 s)"),
             "send a comment line (':' and a newline) every 15-30 s while there is no event",
-        );
-    }
-    let comment_gap = seen
-        .comments
-        .windows(2)
-        .map(|pair| match pair {
-            [a, b] => b.saturating_sub(*a),
-            _ => Duration::ZERO,
-        })
-        .max();
-    if let Some(gap) = comment_gap {
-        return Check::pass(
-            "keep-alive",
-            format!(
-                "comments at most {:.1} s apart; longest silence {secs:.1} s in {watched:.1} s",
-                gap.as_secs_f64()
-            ),
         );
     }
     if watched >= 60.0 {
@@ -1069,9 +1057,22 @@ fn keep_alive(seen: &Observation) -> Check {
             format!("longest silence {secs:.1} s in {watched:.1} s"),
         );
     }
+    // Comments that arrived at different times show a keep-alive; comments
+    // that arrived together (held back by a proxy) show nothing.
+    let mut comments = seen.comments.clone();
+    comments.dedup();
+    if let Some(gap) = longest_gap(&comments) {
+        return Check::pass(
+            "keep-alive",
+            format!(
+                "comments arrived at most {:.1} s apart; longest silence {secs:.1} s in {watched:.1} s",
+                gap.as_secs_f64()
+            ),
+        );
+    }
     Check::skip(
         "keep-alive",
-        format!("longest silence {secs:.1} s in {watched:.1} s watched and no keep-alive comment seen: whether one comes during longer silences needs --duration 120"),
+        format!("longest silence {secs:.1} s in {watched:.1} s watched, and no keep-alive comments arriving apart: whether one comes during longer silences needs --duration 120"),
     )
 }
 
@@ -1193,8 +1194,21 @@ mod tests {
         seen.chunks.truncate(1);
         seen.watched = Duration::from_secs(10);
         assert_eq!(keep_alive(&seen).verdict, Verdict::Skip);
+        seen.comments = vec![Duration::from_secs(1), Duration::from_secs(1)];
+        assert_eq!(keep_alive(&seen).verdict, Verdict::Skip, "arrived together");
         seen.comments = vec![Duration::from_secs(1), Duration::from_secs(3)];
         assert_eq!(keep_alive(&seen).verdict, Verdict::Pass);
+        // Headers held back 50 s: silence from the request on.
+        seen.comments.clear();
+        seen.headers_after = Duration::from_secs(50);
+        seen.chunks = vec![Chunk {
+            at: Duration::from_secs(50),
+            len: 3,
+            events: 0,
+        }];
+        seen.watched = Duration::from_secs(52);
+        assert_eq!(keep_alive(&seen).verdict, Verdict::Warn);
+        seen.headers_after = Duration::ZERO;
         seen.comments.clear();
         seen.chunks = (0..70)
             .map(|s| Chunk {
