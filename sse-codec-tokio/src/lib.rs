@@ -75,6 +75,61 @@
 //! as `Last-Event-ID`, waits the server's `retry` time, and stops on
 //! whatever you call a stop (HTTP 204); see its documentation.
 //!
+//! # In the browser (`wasm32-unknown-unknown`)
+//!
+//! The browser's `EventSource` sends neither a body nor headers. Follow a
+//! stream from `fetch` instead, with any method, headers and body: reqwest
+//! on `wasm32` is `fetch`, and [`reconnect`] runs there without a tokio
+//! runtime (it waits with `setTimeout`; the `reqwest` feature's
+//! `EventSource` is for native targets). The same code compiles natively.
+//!
+//! ```no_run
+//! use futures_util::StreamExt;
+//! use reqwest::{header, StatusCode};
+//! use sse_codec_tokio::{reconnect, Connection, OwnedItem};
+//!
+//! // In a wasm app: wasm_bindgen_futures::spawn_local(follow("Hello".into()));
+//! async fn follow(prompt: String) {
+//!     let client = reqwest::Client::new();
+//!     let body = serde_json::json!({ "prompt": prompt }).to_string();
+//!     let mut events = reconnect(move |last_event_id: Option<String>| {
+//!         let mut request = client
+//!             .post("https://api.example.com/chat")
+//!             .header(header::AUTHORIZATION, "Bearer <token>")
+//!             .header(header::CONTENT_TYPE, "application/json")
+//!             .body(body.clone());
+//!         if let Some(id) = last_event_id {
+//!             request = request.header("last-event-id", id);
+//!         }
+//!         async move {
+//!             match request.send().await {
+//!                 // 204 (done) and other 4xx are final, as in browsers.
+//!                 Ok(response) if response.status() == StatusCode::NO_CONTENT => Connection::Stop,
+//!                 Ok(response) if response.status().is_client_error() => Connection::Stop,
+//!                 Ok(response) => match response.error_for_status() {
+//!                     Ok(response) => Connection::Stream(Box::pin(response.bytes_stream())),
+//!                     Err(error) => Connection::Retry(error), // 5xx
+//!                 },
+//!                 Err(error) => Connection::Retry(error), // network error
+//!             }
+//!         }
+//!     });
+//!     while let Some(item) = events.next().await {
+//!         match item {
+//!             Ok(OwnedItem::Event(event)) => show(event.event_type(), event.data()),
+//!             Ok(_) => {}       // retry, comments
+//!             Err(_error) => {} // a failed connection: reconnected after the delay
+//!         }
+//!     }
+//! }
+//! # fn show(_: &str, _: &str) {}
+//! ```
+//!
+//! Without reqwest, [`EventStream`] takes the `Uint8Array` chunks of a
+//! `web_sys::ReadableStream` (a `fetch` body) read through its reader, as
+//! `Bytes`. The repository's `tests-wasm` crate runs both in headless
+//! Chromium.
+//!
 //! # What is here
 //!
 //! - [`SseStream`]: a `Stream` of events ([`Event`], [`Frame`], [`Message`],
