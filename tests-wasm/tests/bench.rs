@@ -32,7 +32,7 @@ use sse_codec_tokio::{BytesDecoder, EventStream, OwnedItem};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
-use web_sys::{ReadableStream, ReadableStreamDefaultReader};
+use web_sys::{ReadableStream, ReadableStreamDefaultReader, ReadableStreamReadResult};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -125,18 +125,15 @@ fn readable_stream_chunks(
 ) -> impl futures_util::Stream<Item = Result<Bytes, JsValue>> + Unpin {
     let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
     Box::pin(futures_util::stream::unfold(reader, |reader| async move {
-        let result = match JsFuture::from(reader.read()).await {
-            Ok(result) => result,
+        let result: ReadableStreamReadResult = match JsFuture::from(reader.read()).await {
+            Ok(result) => result.unchecked_into(),
             Err(error) => return Some((Err(error), reader)),
         };
-        let done = js_sys::Reflect::get(&result, &"done".into()).ok()?;
-        if done.as_bool() == Some(true) {
+        if result.get_done() == Some(true) {
             return None;
         }
-        let value: Uint8Array = js_sys::Reflect::get(&result, &"value".into())
-            .ok()?
-            .unchecked_into();
-        Some((Ok(Bytes::from(value.to_vec())), reader))
+        let chunk: Uint8Array = result.get_value().unchecked_into();
+        Some((Ok(Bytes::from(chunk.to_vec())), reader))
     }))
 }
 
