@@ -11,10 +11,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The longest a command may run.
-pub const LIMIT: Duration = Duration::from_secs(30);
+pub(crate) const LIMIT: Duration = Duration::from_secs(30);
 
 /// The `sse` command, without proxies from the environment.
-pub fn command() -> Command {
+pub(crate) fn command() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_sse"));
     for name in [
         "http_proxy",
@@ -31,7 +31,7 @@ pub fn command() -> Command {
 }
 
 /// Runs `sse ARGS` with nothing on standard input, for at most `limit`.
-pub fn sse_within(args: &[&str], limit: Duration) -> Output {
+pub(crate) fn sse_within(args: &[&str], limit: Duration) -> Output {
     let child = command()
         .args(args)
         .stdin(Stdio::null())
@@ -43,12 +43,12 @@ pub fn sse_within(args: &[&str], limit: Duration) -> Output {
 }
 
 /// Runs `sse ARGS` for at most [`LIMIT`].
-pub fn sse(args: &[&str]) -> Output {
+pub(crate) fn sse(args: &[&str]) -> Output {
     sse_within(args, LIMIT)
 }
 
 /// Waits for `child`, killing it (and failing) after `limit`.
-pub fn wait_within(mut child: Child, limit: Duration, what: &str) -> Output {
+pub(crate) fn wait_within(mut child: Child, limit: Duration, what: &str) -> Output {
     let start = Instant::now();
     loop {
         match child.try_wait().expect("the child can be waited for") {
@@ -67,16 +67,16 @@ pub fn wait_within(mut child: Child, limit: Duration, what: &str) -> Output {
     }
 }
 
-pub fn stdout(output: &Output) -> String {
+pub(crate) fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-pub fn stderr(output: &Output) -> String {
+pub(crate) fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 /// The JSON lines of standard output.
-pub fn json_lines(output: &Output) -> Vec<serde_json::Value> {
+pub(crate) fn json_lines(output: &Output) -> Vec<serde_json::Value> {
     stdout(output)
         .lines()
         .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
@@ -84,7 +84,7 @@ pub fn json_lines(output: &Output) -> Vec<serde_json::Value> {
 }
 
 /// The `data` of each event line.
-pub fn datas(output: &Output) -> Vec<String> {
+pub(crate) fn datas(output: &Output) -> Vec<String> {
     json_lines(output)
         .iter()
         .filter_map(|line| line.get("data").and_then(|d| d.as_str()).map(str::to_owned))
@@ -92,7 +92,7 @@ pub fn datas(output: &Output) -> Vec<String> {
 }
 
 /// A new empty directory for one test.
-pub fn temp_dir(name: &str) -> PathBuf {
+pub(crate) fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("sse-cli-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("a temporary directory");
@@ -100,18 +100,18 @@ pub fn temp_dir(name: &str) -> PathBuf {
 }
 
 /// `sse serve` running in the background.
-pub struct Serve {
+pub(crate) struct Serve {
     child: Child,
     /// `http://127.0.0.1:PORT/`
-    pub url: String,
+    pub(crate) url: String,
     /// What it wrote on standard error after the first line.
-    pub stderr: Arc<Mutex<String>>,
+    pub(crate) stderr: Arc<Mutex<String>>,
 }
 
 impl Serve {
     /// Starts `sse serve FILE --listen 127.0.0.1:0 ARGS` and waits for its
     /// "listening on" line.
-    pub fn start(file: &Path, args: &[&str]) -> Serve {
+    pub(crate) fn start(file: &Path, args: &[&str]) -> Serve {
         let mut child = command()
             .arg("serve")
             .arg(file)
@@ -166,6 +166,6 @@ impl Drop for Serve {
 }
 
 /// Whether this is CI, where a missing program is a failure, not a skip.
-pub fn on_ci() -> bool {
+pub(crate) fn on_ci() -> bool {
     std::env::var("CI").is_ok_and(|value| !value.is_empty() && value != "0" && value != "false")
 }
