@@ -19,18 +19,22 @@ use sse_codec_core::{Decoder, Item};
 use crate::request::RequestArgs;
 
 /// The exit statuses of `sse bench`, in its help.
-const EXIT_STATUS: &str = "\
+macro_rules! exit_status {
+    () => {
+        "\
 Exit status:
   0  every subscriber connected, and no error
   1  some subscribers did not connect, or there were errors (counted)
   2  a usage error, or more subscribers than the file or port limits allow
-  3  no subscriber connected at all";
+  3  no subscriber connected at all"
+    };
+}
 
-/// The long help of `sse bench`.
-const ABOUT: &str = "\
-Open many concurrent subscriptions and measure what they receive.
-
-Opens -c N subscriptions to URL at once (the request flags of `sse get`),
+/// The long help of `sse bench`, after its options (the summary line is
+/// main.rs's doc comment of the verb, which replaces a `long_about`).
+macro_rules! details {
+    () => {
+        "Opens -c N subscriptions to URL at once (the request flags of `sse get`),
 each on its own HTTP/1.1 connection, and follows them for --duration seconds.
 A subscription that ends or fails is opened again after the stream's retry
 time (1 s when it sets none) with its Last-Event-ID, and counted as a
@@ -42,11 +46,16 @@ connect time (request sent to response headers) p50/p99, events and bytes
 (of the bodies) received in total and per second, errors, reconnections,
 and with --latency-field the latency p50/p99: arrival time minus the unix
 time in milliseconds (or seconds, when below 10^11) in that JSON field of
-each event's data.";
+each event's data."
+    };
+}
 
 /// The command line of `sse bench`.
 #[derive(Debug, Args)]
-#[command(long_about = ABOUT, after_help = EXIT_STATUS)]
+#[command(
+    after_help = exit_status!(),
+    after_long_help = concat!(details!(), "\n\n", exit_status!())
+)]
 pub(crate) struct BenchArgs {
     #[command(flatten)]
     pub(crate) request: RequestArgs,

@@ -19,18 +19,22 @@ use sse_codec_core::{Builder, Item};
 use crate::request::RequestArgs;
 
 /// The exit statuses of `sse doctor`, in its help.
-const EXIT_STATUS: &str = "\
+macro_rules! exit_status {
+    () => {
+        "\
 Exit status:
   0  every check passed (SKIP: not enough seen to judge, does not count)
   1  at least one WARN, no FAIL
   2  a usage error
-  3  at least one FAIL (no connection, an error status, not an event stream)";
+  3  at least one FAIL (no connection, an error status, not an event stream)"
+    };
+}
 
-/// The long help of `sse doctor`.
-const ABOUT: &str = "\
-Check an endpoint for what breaks SSE: buffering, compression, headers.
-
-Opens URL once (with the request flags of `sse get`), watches the stream for
+/// The long help of `sse doctor`, after its options (the summary line is
+/// main.rs's doc comment of the verb, which replaces a `long_about`).
+macro_rules! details {
+    () => {
+        "Opens URL once (with the request flags of `sse get`), watches the stream for
 --duration seconds and prints one line per check, PASS, WARN, FAIL or SKIP
 (not enough seen to judge), with a one-line fix under each WARN and FAIL:
 
@@ -41,7 +45,8 @@ Opens URL once (with the request flags of `sse get`), watches the stream for
                  compress or rewrite)
   compression    a compressed body is held back in the compressor's buffer
                  (asked for with accept-encoding: gzip, deflate, br, as
-                 browsers do; the body is not decompressed)
+                 browsers do; gzip and deflate are decompressed here to
+                 judge buffering, never by the HTTP client)
   http-version   HTTP/1.1 over https: browsers allow 6 connections per host
   first-byte     time to the response headers
   buffering      events that arrive in bursts although sent apart: the send
@@ -49,11 +54,16 @@ Opens URL once (with the request flags of `sse get`), watches the stream for
                  writes when asked with x-sse-doctor: 1 (sent), or the JSON
                  field --timestamp-field of each event's data; without one,
                  the arrival pattern of the chunks
-  keep-alive     the longest silence against proxy idle limits (60-120 s)";
+  keep-alive     the longest silence against proxy idle limits (60-120 s)"
+    };
+}
 
 /// The command line of `sse doctor`.
 #[derive(Debug, Args)]
-#[command(long_about = ABOUT, after_help = EXIT_STATUS)]
+#[command(
+    after_help = exit_status!(),
+    after_long_help = concat!(details!(), "\n\n", exit_status!())
+)]
 pub(crate) struct DoctorArgs {
     #[command(flatten)]
     pub(crate) request: RequestArgs,

@@ -176,6 +176,10 @@ fn too_many_subscribers_is_a_clear_usage_error() {
     }
     let help = stdout(&sse(&["bench", "--help"]));
     assert!(
+        help.contains("Opens -c N subscriptions to URL at once"),
+        "{help}"
+    );
+    assert!(
         help.contains("Exit status:") && help.contains("3  no subscriber connected"),
         "{help}"
     );

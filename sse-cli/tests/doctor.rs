@@ -352,6 +352,10 @@ fn no_server_fails_and_usage_errors_exit_2() {
     }
     let help = stdout(&sse(&["doctor", "--help"]));
     assert!(
+        help.contains("keep-alive     the longest silence"),
+        "{help}"
+    );
+    assert!(
         help.contains("Exit status:") && help.contains("3  at least one FAIL"),
         "{help}"
     );
