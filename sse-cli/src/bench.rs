@@ -285,6 +285,8 @@ pub(crate) fn run(args: BenchArgs) -> ExitCode {
 struct Report {
     url: String,
     subscribers: u32,
+    /// `--duration`, and how long the run took (the rates' time).
+    duration: Duration,
     elapsed: Duration,
     established: u64,
     connect_p50: Option<Duration>,
@@ -365,9 +367,10 @@ impl std::fmt::Display for Report {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(
             f,
-            "sse bench {}: {} subscribers for {:.1} s",
+            "sse bench {}: {} subscribers for {:.1} s (rates over the {:.2} s it ran)",
             self.url,
             self.subscribers,
+            self.duration.as_secs_f64(),
             self.elapsed.as_secs_f64()
         )?;
         writeln!(
@@ -486,6 +489,7 @@ async fn bench(args: &BenchArgs) -> Result<Report, String> {
     Ok(Report {
         url: args.request.url.clone(),
         subscribers: args.connections,
+        duration: args.duration,
         elapsed,
         established: counters.established.load(Ordering::Relaxed),
         connect_p50: percentile(&connect_times, 50.0),

@@ -41,13 +41,16 @@ fn each_subscriber_receives_exactly_what_serve_served() {
     // comes back with Last-Event-ID 4, after which there is nothing more.
     let stream = events(5);
     let serve = Serve::start(&stream, &["--interval", "100"]);
-    let output = sse(&["bench", &serve.url, "-c", "50", "--duration", "2.5"]);
+    let output = sse(&["bench", &serve.url, "-c", "50", "--duration", "3"]);
     let report = stdout(&output);
     assert_eq!(output.status.code(), Some(0), "{report}{}", stderr(&output));
     let lines: Vec<&str> = report.lines().collect();
-    assert_eq!(
-        lines[0],
-        format!("sse bench {}: 50 subscribers for 2.5 s", serve.url)
+    assert!(
+        lines[0].starts_with(&format!(
+            "sse bench {}: 50 subscribers for 3.0 s (rates over the ",
+            serve.url
+        )),
+        "{report}"
     );
     assert!(
         lines[1].starts_with("connections   50 of 50 established, ")
@@ -85,7 +88,13 @@ fn rates_against_a_looping_serve() {
     // the time to connect on a loaded machine.
     let events = count(&report, "events");
     assert!((50 * 30..=50 * 41).contains(&events), "{report}");
-    assert_eq!(count(&report, "bytes"), events * event_len, "{report}");
+    // Whole events, but for at most one partial event per subscriber cut
+    // by the deadline.
+    let bytes = count(&report, "bytes");
+    assert!(
+        (events * event_len..(events + 50) * event_len).contains(&bytes),
+        "{report}"
+    );
     let seconds = report["seconds"].as_f64().unwrap();
     let rate = report["events_per_second"].as_f64().unwrap();
     assert!((rate - events as f64 / seconds).abs() < 1e-6, "{report}");
@@ -123,7 +132,7 @@ fn latency_from_a_timestamp_in_the_data() {
     assert_eq!(count(&report, "latency_missing"), 5, "{report}");
     let p50 = count(&report, "latency_ms_p50");
     let p99 = count(&report, "latency_ms_p99");
-    assert!((300..400).contains(&p50), "{report}");
+    assert!((300..500).contains(&p50), "{report}");
     assert!((p50..1000).contains(&p99), "{report}");
     assert_eq!(report["latency_field"], "ts");
 }
