@@ -1,9 +1,14 @@
-//! `sse`: look inside Server-Sent Events streams.
+//! `sse`: debug and test Server-Sent Events endpoints.
 //!
-//! `sse decode [FILE]` prints one JSON object per line for each thing the
-//! stream does, in stream order; `sse encode [FILE]` reads such lines and
-//! writes the event stream; `sse completions SHELL` prints a completion
-//! script. `sse --help` documents the exit statuses.
+//! `sse get URL` follows a stream and prints its events (JSON lines, a
+//! readable view, or the wire bytes); `sse record URL -o FILE` writes a
+//! trace of the wire bytes with their arrival times; `sse serve FILE` plays
+//! a trace or a `.sse` file back over HTTP with faults for client testing;
+//! `sse bench` and `sse doctor` measure and check an endpoint; `sse decode
+//! [FILE]` prints one JSON object per line for each thing a stream does, in
+//! stream order; `sse encode [FILE]` reads such lines and writes the event
+//! stream; `sse completions SHELL` prints a completion script. `sse --help`
+//! documents the exit statuses.
 
 // No panics in the command itself: every index, length sum, unwrap and
 // expect is either fallible or allowed where it stands, with the reason.
@@ -43,15 +48,25 @@ mod trace;
 /// The exit statuses, shown at the end of `sse --help`.
 const EXIT_STATUS: &str = "\
 Exit status:
-  0  success (also for an empty input)
+  0  success (also for an empty input); sse get and record: the stream ended
+     (closed without reconnection, data: [DONE], --max-events, --until-event,
+     Ctrl-C); sse doctor: every check passed; sse bench: every subscriber
+     connected, no error
   1  a limit was exceeded (the event is skipped, decoding goes on), or an input
-     line could not be encoded (it is reported with its line number and skipped)
+     line could not be encoded (it is reported with its line number and
+     skipped); sse doctor: a WARN, no FAIL; sse bench: some subscribers did not
+     connect, or there were errors
   2  a usage error, an input that cannot be read, or an output that cannot be
-     written
+     written; sse serve: a file it cannot serve, an address it cannot listen on
   3  sse decode: the input holds lines but not one SSE field (data, event, id,
-     retry) or comment: not a text/event-stream (an error page, JSON, gzip...)";
+     retry) or comment: not a text/event-stream (an error page, JSON, gzip...);
+     sse doctor: a FAIL; sse bench: no subscriber connected
+  4  sse get and record: the request failed, the response was an error status
+     or not text/event-stream, or the connection was lost without reconnection";
 
-/// Decode Server-Sent Events (text/event-stream) into JSON lines, and back.
+/// Debug and test Server-Sent Events (text/event-stream) endpoints: follow,
+/// record, serve with faults, benchmark, check; decode into JSON lines, and
+/// back.
 #[derive(Debug, Parser)]
 #[command(
     name = "sse",

@@ -186,6 +186,13 @@ fn help_shows_the_commands_options_and_exit_statuses() {
         "1  a limit was exceeded",
         "2  a usage error, an input that cannot be read",
         "3  sse decode: the input holds lines but not one SSE field",
+        "get",
+        "record",
+        "serve",
+        "bench",
+        "doctor",
+        "sse doctor: a WARN, no FAIL",
+        "4  sse get and record: the request failed",
     ] {
         assert!(help.contains(expected), "{expected:?} not in:\n{help}");
     }
@@ -215,6 +222,53 @@ fn help_shows_the_commands_options_and_exit_statuses() {
 }
 
 #[test]
+fn help_of_get_record_and_serve() {
+    for (verb, expected) in [
+        (
+            "get",
+            &[
+                "Usage: sse get [OPTIONS] <URL>",
+                "--json <DATA>",
+                "--no-reconnect",
+                "--idle-timeout <SECS>",
+                "--merge <PATH>",
+                "--summary",
+                "4 the request",
+            ][..],
+        ),
+        (
+            "record",
+            &[
+                "Usage: sse record [OPTIONS] --output <FILE> <URL>",
+                "# sse-trace 1",
+                "\\xHH (two",
+                "--max-events <N>",
+            ],
+        ),
+        (
+            "serve",
+            &[
+                "Usage: sse serve [OPTIONS] <FILE>",
+                "--listen <ADDR:PORT>",
+                "--close-after <N>",
+                "--stall-after <N>",
+                "--line-ending <END>",
+                "--chunk-size <N>",
+                "sse serve: listening on http://ADDR:PORT/",
+                "X-SSE-Doctor: 1",
+            ],
+        ),
+    ] {
+        let output = sse(&[verb, "--help"], b"");
+        assert_eq!(output.status.code(), Some(0), "{verb}");
+        let help = stdout(&output);
+        for expected in expected {
+            assert!(help.contains(expected), "{expected:?} not in:\n{help}");
+        }
+    }
+}
+
+#[test]
 fn version() {
     let expected = format!("sse {}\n", env!("CARGO_PKG_VERSION"));
     for args in [&["--version"][..], &["-V"]] {
@@ -230,7 +284,18 @@ fn completions_for_each_shell() {
         let output = sse(&["completions", shell], b"");
         assert_eq!(output.status.code(), Some(0), "{shell}");
         let script = stdout(&output);
-        for word in ["decode", "encode", "chunk-size", "max-event-size"] {
+        for word in [
+            "decode",
+            "encode",
+            "chunk-size",
+            "max-event-size",
+            "get",
+            "record",
+            "serve",
+            "close-after",
+            "until-event",
+            "line-ending",
+        ] {
             assert!(script.contains(word), "{shell}: {word} missing");
         }
     }
