@@ -46,7 +46,9 @@ impl From<Frame> for Message {
 /// the response, as with axum's own `Sse`).
 pub trait IntoMessage {
     /// The error a `Result` item carries; [`Infallible`] for the others.
-    type Error;
+    /// `Send`, as a response body is: [`SseStream`] may hold it back for
+    /// one poll, to send the events gathered before it first.
+    type Error: Send;
 
     /// The message to send, or the source's error.
     ///
@@ -64,7 +66,7 @@ macro_rules! into_message {
             }
         }
 
-        impl<E> IntoMessage for Result<$item, E> {
+        impl<E: Send> IntoMessage for Result<$item, E> {
             type Error = E;
             fn into_message(self) -> Result<Message, E> {
                 self.map(Into::into)
@@ -89,10 +91,14 @@ fn deadline_after(interval: Duration) -> Instant {
         .unwrap_or(now)
 }
 
-/// A timer that fires after `interval` without activity.
+/// A timer that fires after `interval` without activity. Activity only
+/// records the time ([`touch`](Self::touch)); the timer is re-armed when it
+/// fires, to the last activity plus the interval if there was activity
+/// since: no timer-wheel update per event.
 #[derive(Debug)]
 struct IdleTimer {
     interval: Duration,
+    last: Instant,
     sleep: Pin<Box<Sleep>>,
 }
 
@@ -102,21 +108,32 @@ impl IdleTimer {
         let interval = interval.max(MIN_INTERVAL);
         IdleTimer {
             interval,
+            last: Instant::now(),
             sleep: Box::pin(tokio::time::sleep_until(deadline_after(interval))),
         }
     }
 
-    fn reset(&mut self) {
-        self.sleep.as_mut().reset(deadline_after(self.interval));
+    /// Something was sent now.
+    fn touch(&mut self) {
+        self.last = Instant::now();
     }
 
     /// Whether the stream has been idle for the interval; restarts the timer if so.
     fn poll_idle(&mut self, cx: &mut Context<'_>) -> bool {
-        if self.sleep.as_mut().poll(cx).is_ready() {
-            self.reset();
-            true
-        } else {
-            false
+        loop {
+            if self.sleep.as_mut().poll(cx).is_pending() {
+                return false;
+            }
+            let due = self.last.checked_add(self.interval);
+            match due {
+                // Active since the timer was armed: wait for the rest.
+                Some(due) if due > self.sleep.deadline() => self.sleep.as_mut().reset(due),
+                _ => {
+                    self.touch();
+                    self.sleep.as_mut().reset(deadline_after(self.interval));
+                    return true;
+                }
+            }
         }
     }
 }
@@ -188,7 +205,7 @@ where
         let this = self.project();
         match this.inner.poll_next(cx) {
             Poll::Ready(Some(item)) => {
-                this.timer.reset();
+                this.timer.touch();
                 Poll::Ready(Some(item))
             }
             Poll::Ready(None) => Poll::Ready(None),
@@ -227,6 +244,12 @@ pin_project! {
     ///   `axum::response::IntoResponse` with the right headers
     ///   ([`RESPONSE_HEADERS`](crate::RESPONSE_HEADERS)): it is the whole
     ///   handler's return value. The source need not be `Unpin`.
+    /// - **One chunk per wake-up.** Everything the source has ready is
+    ///   gathered into one `Bytes` (up to [`max_chunk`](Self::max_chunk),
+    ///   64 KiB by default): one HTTP body frame, one chunk of chunked
+    ///   encoding and one write for a burst of events, instead of one per
+    ///   event. Nothing is held back: a chunk is handed over as soon as the
+    ///   source has nothing more ready.
     ///
     /// ```
     /// use futures_util::{stream, StreamExt};
@@ -250,17 +273,29 @@ pin_project! {
     /// assert_eq!(skipped.lock().unwrap().len(), 1);
     /// # }
     /// ```
-    pub struct SseStream<S> {
+    pub struct SseStream<S>
+    where
+        S: Stream,
+        S::Item: IntoMessage,
+    {
         #[pin]
         inner: S,
         encoder: StreamEncoder,
         keep_alive: Option<IdleTimer>,
         retry: Option<u64>,
         on_skipped: Option<SkipHook>,
+        max_chunk: usize,
+        // What ended the last chunk, handed out by the next poll: the
+        // source's end (`None`) or its error.
+        stashed: Option<Option<<S::Item as IntoMessage>::Error>>,
     }
 }
 
-impl<S: fmt::Debug> fmt::Debug for SseStream<S> {
+impl<S> fmt::Debug for SseStream<S>
+where
+    S: Stream + fmt::Debug,
+    S::Item: IntoMessage,
+{
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SseStream")
             .field("inner", &self.inner)
@@ -271,11 +306,19 @@ impl<S: fmt::Debug> fmt::Debug for SseStream<S> {
             )
             .field("retry", &self.retry)
             .field("on_skipped", &self.on_skipped.is_some())
-            .finish()
+            .field("max_chunk", &self.max_chunk)
+            .finish_non_exhaustive()
     }
 }
 
-impl<S> SseStream<S> {
+/// The default [`SseStream::max_chunk`].
+const DEFAULT_MAX_CHUNK: usize = 64 * 1024;
+
+impl<S> SseStream<S>
+where
+    S: Stream,
+    S::Item: IntoMessage,
+{
     /// Encodes the items of `inner`.
     pub fn new(inner: S) -> Self {
         SseStream {
@@ -284,7 +327,32 @@ impl<S> SseStream<S> {
             keep_alive: None,
             retry: None,
             on_skipped: None,
+            max_chunk: DEFAULT_MAX_CHUNK,
+            stashed: None,
         }
+    }
+
+    /// Gathers what the source has ready into chunks of at most about
+    /// `bytes` (default 64 KiB; a chunk is closed
+    /// once it reaches `bytes`, so one item larger than that is sent whole).
+    /// `0` sends each item as its own chunk.
+    ///
+    /// ```
+    /// use futures_util::{stream, StreamExt};
+    /// use sse_codec_tokio::{Event, SseStream};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let events = || stream::iter([Event::new("a"), Event::new("b")]);
+    /// let together: Vec<_> = SseStream::new(events()).map(Result::unwrap).collect().await;
+    /// assert_eq!(together, ["data: a\n\ndata: b\n\n"]);
+    /// let apart: Vec<_> = SseStream::new(events()).max_chunk(0).map(Result::unwrap).collect().await;
+    /// assert_eq!(apart, ["data: a\n\n", "data: b\n\n"]);
+    /// # }
+    /// ```
+    pub fn max_chunk(mut self, bytes: usize) -> Self {
+        self.max_chunk = bytes;
+        self
     }
 
     /// Sends a keep-alive comment (`":\n"`) whenever nothing was sent for
@@ -343,6 +411,38 @@ fn report_skipped(hook: &mut Option<SkipHook>, error: &EncodeError, message: &Me
     }
 }
 
+/// A chunk being gathered: the first piece as it is, later ones copied
+/// into one buffer.
+#[derive(Default)]
+struct Gather {
+    first: Option<Bytes>,
+    more: Option<BytesMut>,
+    len: usize,
+}
+
+impl Gather {
+    fn push(&mut self, bytes: Bytes) {
+        self.len = self.len.saturating_add(bytes.len());
+        match (&self.first, &mut self.more) {
+            (None, _) => self.first = Some(bytes),
+            (Some(first), None) => {
+                let mut buf = BytesMut::with_capacity(first.len().saturating_add(bytes.len()));
+                buf.extend_from_slice(first);
+                buf.extend_from_slice(&bytes);
+                self.more = Some(buf);
+            }
+            (Some(_), Some(buf)) => buf.extend_from_slice(&bytes),
+        }
+    }
+
+    fn take(self) -> Option<Bytes> {
+        match self.more {
+            Some(buf) => Some(buf.freeze()),
+            None => self.first,
+        }
+    }
+}
+
 impl<S> Stream for SseStream<S>
 where
     S: Stream,
@@ -352,46 +452,229 @@ where
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let mut this = self.project();
-        for _ in 0..MAX_SKIPS_PER_POLL {
+        if let Some(end) = this.stashed.take() {
+            return Poll::Ready(end.map(Err));
+        }
+        let mut chunk = Gather::default();
+        let mut skipped = 0usize;
+        loop {
             let polled = match this.retry.take() {
                 Some(ms) => Poll::Ready(Some(Ok(Message::Retry(ms)))),
-                None => this
-                    .inner
-                    .as_mut()
-                    .poll_next(cx)
-                    .map(|item| item.map(IntoMessage::into_message)),
-            };
-            match polled {
-                Poll::Ready(Some(item)) => {
-                    let message = match item {
-                        Ok(message) => message,
-                        Err(error) => return Poll::Ready(Some(Err(error))),
-                    };
-                    match encode(this.encoder, message) {
-                        Ok(bytes) => {
-                            if let Some(timer) = this.keep_alive {
-                                timer.reset();
-                            }
-                            return Poll::Ready(Some(Ok(bytes)));
+                None => {
+                    if chunk.len > 0 && chunk.len >= *this.max_chunk {
+                        break;
+                    }
+                    if skipped >= MAX_SKIPS_PER_POLL {
+                        if chunk.len == 0 {
+                            cx.waker().wake_by_ref();
+                            return Poll::Pending;
                         }
-                        Err((error, message)) => report_skipped(this.on_skipped, &error, &message),
+                        break;
+                    }
+                    match this.inner.as_mut().poll_next(cx) {
+                        Poll::Ready(Some(item)) => Poll::Ready(Some(item.into_message())),
+                        Poll::Ready(None) if chunk.len > 0 => {
+                            *this.stashed = Some(None);
+                            break;
+                        }
+                        Poll::Ready(None) => Poll::Ready(None),
+                        Poll::Pending => Poll::Pending,
                     }
                 }
-                Poll::Ready(None) => return Poll::Ready(None),
-                Poll::Pending => {
-                    let idle = this
-                        .keep_alive
-                        .as_mut()
-                        .is_some_and(|timer| timer.poll_idle(cx));
-                    return if idle {
-                        Poll::Ready(Some(Ok(Frame::keep_alive().into_bytes())))
-                    } else {
-                        Poll::Pending
-                    };
+            };
+            match polled {
+                Poll::Ready(Some(Ok(message))) => match encode(this.encoder, message) {
+                    Ok(bytes) => chunk.push(bytes),
+                    Err((error, message)) => {
+                        skipped = skipped.saturating_add(1);
+                        report_skipped(this.on_skipped, &error, &message);
+                    }
+                },
+                Poll::Ready(Some(Err(error))) => {
+                    if chunk.len > 0 {
+                        // The source's error ends the body after this chunk.
+                        *this.stashed = Some(Some(error));
+                        break;
+                    }
+                    return Poll::Ready(Some(Err(error)));
                 }
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Pending => break,
             }
         }
-        cx.waker().wake_by_ref();
-        Poll::Pending
+        if let Some(bytes) = chunk.take() {
+            if let Some(timer) = this.keep_alive {
+                timer.touch();
+            }
+            return Poll::Ready(Some(Ok(bytes)));
+        }
+        let idle = this
+            .keep_alive
+            .as_mut()
+            .is_some_and(|timer| timer.poll_idle(cx));
+        if idle {
+            Poll::Ready(Some(Ok(Frame::keep_alive().into_bytes())))
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::stream::{self, StreamExt};
+
+    /// A source that yields each group of items at once, then `Pending`
+    /// once (waking itself) before the next group.
+    struct Groups<T> {
+        groups: std::collections::VecDeque<Vec<T>>,
+        paused: bool,
+    }
+
+    impl<T: Unpin> Stream for Groups<T> {
+        type Item = T;
+        fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+            let this = self.get_mut();
+            loop {
+                let Some(group) = this.groups.front_mut() else {
+                    return Poll::Ready(None);
+                };
+                if !group.is_empty() {
+                    let item = group.remove(0);
+                    this.paused = false;
+                    return Poll::Ready(Some(item));
+                }
+                if !this.paused {
+                    this.paused = true;
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                this.groups.pop_front();
+            }
+        }
+    }
+
+    fn groups<T>(groups: Vec<Vec<T>>) -> Groups<T> {
+        Groups {
+            groups: groups.into(),
+            paused: false,
+        }
+    }
+
+    fn text(bytes: &Bytes) -> String {
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn what_is_ready_goes_out_as_one_chunk() {
+        let source = groups(vec![
+            vec![Event::new("a"), Event::new("b"), Event::new("c")],
+            vec![Event::new("d")],
+        ]);
+        let chunks: Vec<String> = SseStream::new(source)
+            .map(|bytes| text(&bytes.unwrap()))
+            .collect()
+            .await;
+        assert_eq!(chunks, ["data: a\n\ndata: b\n\ndata: c\n\n", "data: d\n\n"]);
+    }
+
+    #[tokio::test]
+    async fn max_chunk_bounds_a_chunk() {
+        let events: Vec<Event> = (0..5).map(|i| Event::new(i.to_string())).collect();
+        // "data: N\n\n" is 9 bytes: a chunk closes once it holds 18.
+        let chunks: Vec<String> = SseStream::new(groups(vec![events.clone()]))
+            .max_chunk(18)
+            .map(|bytes| text(&bytes.unwrap()))
+            .collect()
+            .await;
+        assert_eq!(
+            chunks,
+            [
+                "data: 0\n\ndata: 1\n\n",
+                "data: 2\n\ndata: 3\n\n",
+                "data: 4\n\n"
+            ]
+        );
+        let apart = SseStream::new(groups(vec![events]))
+            .max_chunk(0)
+            .collect::<Vec<_>>()
+            .await;
+        assert_eq!(apart.len(), 5);
+    }
+
+    #[tokio::test]
+    async fn an_error_after_gathered_events_comes_after_them() {
+        let source = stream::iter([
+            Ok(Event::new("a")),
+            Ok(Event::new("b")),
+            Err("source failed"),
+            Ok(Event::new("never")),
+        ]);
+        let mut body = SseStream::new(source);
+        let first = body.next().await.unwrap().unwrap();
+        assert_eq!(text(&first), "data: a\n\ndata: b\n\n");
+        assert_eq!(body.next().await.unwrap(), Err("source failed"));
+    }
+
+    #[tokio::test]
+    async fn the_end_after_gathered_events_comes_after_them() {
+        let mut body = SseStream::new(stream::iter([Event::new("a")])).retry(5);
+        let first = body.next().await.unwrap().unwrap();
+        assert_eq!(text(&first), "retry: 5\n\ndata: a\n\n");
+        assert!(body.next().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn skipped_events_do_not_split_a_chunk() {
+        let source = stream::iter([
+            Event::new("a"),
+            Event::new("bad").with_event_type("x\ny"),
+            Event::new("b"),
+        ]);
+        let chunks: Vec<String> = SseStream::new(source)
+            .map(|bytes| text(&bytes.unwrap()))
+            .collect()
+            .await;
+        assert_eq!(chunks, ["data: a\n\ndata: b\n\n"]);
+    }
+
+    #[tokio::test]
+    async fn a_source_of_bad_events_yields_between_polls() {
+        let bad = || Event::new("bad").with_event_type("x\ny");
+        let mut source: Vec<Event> = std::iter::repeat_with(bad).take(100).collect();
+        source.push(Event::new("ok"));
+        let mut body = SseStream::new(stream::iter(source));
+        let waker = futures_util::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        // 32 skipped per poll: pending (woken) three times, then the event.
+        for _ in 0..3 {
+            assert!(Pin::new(&mut body).poll_next(&mut cx).is_pending());
+        }
+        let Poll::Ready(Some(Ok(bytes))) = Pin::new(&mut body).poll_next(&mut cx) else {
+            panic!("the event after the bad ones");
+        };
+        assert_eq!(text(&bytes), "data: ok\n\n");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn activity_defers_the_keep_alive_without_resetting_the_timer() {
+        let mut timer = IdleTimer::new(Duration::from_secs(10));
+        let armed = timer.sleep.deadline();
+        tokio::time::advance(Duration::from_secs(6)).await;
+        timer.touch();
+        assert_eq!(timer.sleep.deadline(), armed, "touching is not re-arming");
+        let waker = futures_util::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        tokio::time::advance(Duration::from_secs(5)).await;
+        // Fired at 10 s, but there was activity at 6 s: re-armed for 16 s.
+        assert!(!timer.poll_idle(&mut cx));
+        assert_eq!(timer.sleep.deadline(), armed + Duration::from_secs(6));
+        tokio::time::advance(Duration::from_secs(5)).await;
+        assert!(
+            timer.poll_idle(&mut cx),
+            "idle for 10 s since the last activity"
+        );
+        assert!(!timer.poll_idle(&mut cx));
     }
 }
