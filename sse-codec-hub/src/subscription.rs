@@ -91,6 +91,8 @@ pub struct Subscription {
     /// subscription started): nothing at or before it is yielded again.
     cursor: Option<Pos>,
     out: VecDeque<Frame>,
+    /// Swapped with the queue to empty it in one go.
+    taken: VecDeque<crate::topic::Entry>,
     replay: Option<Replay>,
     ended: bool,
 }
@@ -126,6 +128,7 @@ impl Subscription {
             registered: true,
             cursor: None,
             out: VecDeque::new(),
+            taken: VecDeque::new(),
             replay: None,
             ended: false,
         }
@@ -248,11 +251,13 @@ impl Stream for Subscription {
                 }
                 continue;
             }
-            match this.queue.pop(cx.waker()) {
-                Popped::Entry(entry) => {
-                    if this.cursor.is_none_or(|cursor| entry.pos > cursor) {
-                        this.cursor = Some(entry.pos);
-                        this.out.push_back(entry.frame);
+            match this.queue.pop_all(&mut this.taken, cx.waker()) {
+                Popped::Entries(_) => {
+                    for entry in this.taken.drain(..) {
+                        if this.cursor.is_none_or(|cursor| entry.pos > cursor) {
+                            this.cursor = Some(entry.pos);
+                            this.out.push_back(entry.frame);
+                        }
                     }
                 }
                 Popped::Overflowed => match this.hub.config.overflow {

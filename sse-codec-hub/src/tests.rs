@@ -124,13 +124,25 @@ fn a_full_queue_empties_and_says_so_once() {
         0,
         "nothing is taken until the subscriber has seen it"
     );
-    assert!(matches!(
-        queue_in_topic.pop(waker),
+    let mut taken = VecDeque::new();
+    assert_eq!(
+        queue_in_topic.pop_all(&mut taken, waker),
         topic::Popped::Overflowed
-    ));
-    assert!(matches!(queue_in_topic.pop(waker), topic::Popped::Empty));
+    );
+    assert_eq!(
+        queue_in_topic.pop_all(&mut taken, waker),
+        topic::Popped::Empty
+    );
     state.fan_out(&entry(5, "x"), &counters);
-    assert!(matches!(queue_in_topic.pop(waker), topic::Popped::Entry(e) if e.pos.lo == 5));
+    state.fan_out(&entry(6, "x"), &counters);
+    assert_eq!(
+        queue_in_topic.pop_all(&mut taken, waker),
+        topic::Popped::Entries(2),
+        "everything queued in one go"
+    );
+    let seqs: Vec<u64> = taken.iter().map(|e| e.pos.lo).collect();
+    assert_eq!(seqs, [5, 6]);
+    assert_eq!(queue_in_topic.len(), 0);
     assert_eq!(counters.snapshot().queue_high_water, 2);
     assert_eq!(
         counters.snapshot().resynchronized,
@@ -151,11 +163,13 @@ fn the_byte_bound_counts_frames() {
     state.fan_out(&entry(2, "x"), &counters);
     assert_eq!(queue.len(), 2);
     let waker = Waker::noop();
-    assert!(matches!(queue.pop(waker), topic::Popped::Entry(_)));
+    let mut taken = VecDeque::new();
+    assert_eq!(queue.pop_all(&mut taken, waker), topic::Popped::Entries(2));
     state.fan_out(&entry(3, "x"), &counters);
-    assert_eq!(queue.len(), 2, "popping gave the bytes back");
     state.fan_out(&entry(4, "x"), &counters);
-    assert!(matches!(queue.pop(waker), topic::Popped::Overflowed));
+    assert_eq!(queue.len(), 2, "popping gave the bytes back");
+    state.fan_out(&entry(5, "x"), &counters);
+    assert_eq!(queue.pop_all(&mut taken, waker), topic::Popped::Overflowed);
 }
 
 #[test]

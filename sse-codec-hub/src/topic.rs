@@ -107,9 +107,10 @@ struct QueueState {
 }
 
 /// What a subscriber finds in its queue.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Popped {
-    Entry(Entry),
+    /// This many entries were moved out.
+    Entries(usize),
     Overflowed,
     Empty,
 }
@@ -153,27 +154,27 @@ impl Queue {
         }
     }
 
-    /// The next entry, or the overflow mark, or nothing (then `waker` is
-    /// woken when something comes).
-    pub(crate) fn pop(&self, waker: &Waker) -> Popped {
+    /// Everything queued, moved into `into` (empty: it is swapped with the
+    /// queue, so both keep their allocations) under one lock; or the
+    /// overflow mark; or nothing (then `waker` is woken when something
+    /// comes). One call per wake-up, not one per event.
+    pub(crate) fn pop_all(&self, into: &mut VecDeque<Entry>, waker: &Waker) -> Popped {
         let mut state = lock(&self.state);
         if state.overflowed {
             state.overflowed = false;
             return Popped::Overflowed;
         }
-        match state.entries.pop_front() {
-            Some(entry) => {
-                state.bytes = state.bytes.saturating_sub(entry.frame.as_bytes().len());
-                Popped::Entry(entry)
+        if state.entries.is_empty() {
+            match &mut state.waker {
+                Some(old) if old.will_wake(waker) => {}
+                slot => *slot = Some(waker.clone()),
             }
-            None => {
-                match &mut state.waker {
-                    Some(old) if old.will_wake(waker) => {}
-                    slot => *slot = Some(waker.clone()),
-                }
-                Popped::Empty
-            }
+            return Popped::Empty;
         }
+        into.clear();
+        std::mem::swap(&mut state.entries, into);
+        state.bytes = 0;
+        Popped::Entries(into.len())
     }
 
     #[cfg(test)]
