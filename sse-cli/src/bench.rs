@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use sse_codec_core::{Decoder, Item};
+use sse_codec_core::{Builder, Decoder, Item};
 
 use crate::request::RequestArgs;
 
@@ -38,7 +38,8 @@ macro_rules! details {
 each on its own HTTP/1.1 connection, and follows them for --duration seconds.
 A subscription that ends or fails is opened again after the stream's retry
 time (1 s when it sets none) with its Last-Event-ID, and counted as a
-reconnection. The file limit is raised to the hard limit first.
+reconnection. The file limit is raised to the hard limit first. An event
+or line over 1 MiB is skipped and counted as an error.
 
 While it runs, a progress line on standard error (on a terminal, or with
 --progress). Then the report, on standard output: connections established,
@@ -544,6 +545,10 @@ struct Subscriber {
     deadline: Instant,
 }
 
+/// The longest line and event a subscriber keeps (a larger one is skipped
+/// and counted as an error): memory stays bounded with many subscribers.
+const MAX_EVENT: usize = 1024 * 1024;
+
 /// The wait before reopening a stream that set no retry time.
 const DEFAULT_RETRY: Duration = Duration::from_secs(1);
 
@@ -551,7 +556,10 @@ impl Subscriber {
     /// Follows the stream until the deadline; returns the connect time of
     /// its first connection, if one was established.
     async fn run(mut self) -> Option<Duration> {
-        let mut decoder = Decoder::new();
+        let mut decoder = Builder::new()
+            .max_line_length(MAX_EVENT)
+            .max_event_size(MAX_EVENT)
+            .build();
         let mut connect_time = None;
         let mut attempts = 0_u64;
         let deadline = tokio::time::Instant::from_std(self.deadline);
@@ -644,8 +652,13 @@ impl Subscriber {
             let now_ms = crate::doctor::unix_ms();
             let mut feed = decoder.feed(&chunk);
             while let Some(item) = feed.next_item() {
-                let Ok(Item::Event(event)) = item else {
-                    continue;
+                let event = match item {
+                    Ok(Item::Event(event)) => event,
+                    Ok(_) => continue,
+                    Err(error) => {
+                        self.counters.error(format!("event skipped: {error}"));
+                        continue;
+                    }
                 };
                 events = events.saturating_add(1);
                 if let Some(field) = &self.latency_field {

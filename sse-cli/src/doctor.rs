@@ -968,7 +968,10 @@ fn buffering_by_send_time(timed: &[(i64, i64)], seen: &Observation) -> Check {
     }
     Check::pass(
         "buffering",
-        format!("{apart} events sent apart arrived apart, held back at most {held} ms ({source})"),
+        format!(
+            "{apart} {} sent apart arrived apart, held back at most {held} ms ({source})",
+            if apart == 1 { "event" } else { "events" }
+        ),
     )
 }
 

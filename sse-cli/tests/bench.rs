@@ -165,6 +165,23 @@ fn errors_and_failed_connections_are_counted() {
 }
 
 #[test]
+fn an_event_over_1_mib_is_skipped_and_counted_as_an_error() {
+    let big = format!("data: {}\n\n", "x".repeat(1024 * 1024 + 1));
+    let (url, _) = raw_server(vec![
+        head("200 OK", &["content-type: text/event-stream"]),
+        Step::Write(big),
+        Step::Write("data: small\n\n".into()),
+        Step::Sleep(5_000),
+    ]);
+    let (status, report, _) = bench_json(&[&url, "-c", "2", "--duration", "1.5"]);
+    assert_eq!(status, Some(1), "{report}");
+    assert_eq!(count(&report, "events"), 2, "{report}");
+    assert_eq!(count(&report, "errors"), 2, "{report}");
+    let message = report["error_messages"][0].as_str().unwrap();
+    assert!(message.starts_with("event skipped: "), "{message}");
+}
+
+#[test]
 fn too_many_subscribers_is_a_clear_usage_error() {
     let output = sse(&["bench", "http://127.0.0.1:1/", "-c", "1000000"]);
     assert_eq!(output.status.code(), Some(2));
