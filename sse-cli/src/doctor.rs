@@ -186,6 +186,11 @@ pub(crate) struct Observation {
     body_error: Option<String>,
     chunks: Vec<Chunk>,
     chunk_count: u64,
+    /// The longest time without a byte, from the request to the end of the
+    /// watch (or of the stream), and when the last chunk came: kept as they
+    /// come, so that they hold past [`MAX_KEPT`] chunks.
+    longest_silence: Duration,
+    last_chunk_at: Duration,
     bytes: u64,
     arrivals: Vec<Arrival>,
     event_count: u64,
@@ -195,6 +200,15 @@ pub(crate) struct Observation {
     /// Events whose data lacked the timestamp field (with `--timestamp-field`).
     missing_timestamps: u64,
     timestamp_field: Option<String>,
+}
+
+impl Observation {
+    /// Something arrived (or the watch ended) at `at`.
+    fn note_silence_until(&mut self, at: Duration) {
+        let silence = at.saturating_sub(self.last_chunk_at);
+        self.longest_silence = self.longest_silence.max(silence);
+        self.last_chunk_at = at;
+    }
 }
 
 /// The current unix time in milliseconds.
@@ -359,6 +373,7 @@ async fn watch(
             }
         };
         observation.chunk_count = observation.chunk_count.saturating_add(1);
+        observation.note_silence_until(at);
         observation.bytes = observation.bytes.saturating_add(chunk.len() as u64);
         if !response.status().is_success() || !is_stream {
             let room = MAX_ERROR_BODY.saturating_sub(observation.error_body.len());
@@ -396,6 +411,8 @@ async fn watch(
         }
     }
     observation.watched = start.elapsed();
+    let end = observation.ended.unwrap_or(observation.watched);
+    observation.note_silence_until(end);
 }
 
 /// Decompression of a gzip or deflate (zlib) body, as it arrives.
@@ -1052,10 +1069,7 @@ fn keep_alive(seen: &Observation) -> Check {
     // The client sees silence from the request on: headers held back by a
     // proxy count too.
     let end = seen.ended.unwrap_or(seen.watched);
-    let mut times = vec![Duration::ZERO];
-    times.extend(seen.chunks.iter().map(|chunk| chunk.at));
-    times.push(end);
-    let secs = longest_gap(&times).unwrap_or(Duration::ZERO).as_secs_f64();
+    let secs = seen.longest_silence.as_secs_f64();
     let watched = end.as_secs_f64();
     if secs >= SILENCE_LIMIT.as_secs_f64() {
         return Check::warn(
@@ -1200,38 +1214,34 @@ mod tests {
 
     #[test]
     fn keep_alive_judged_by_silences_and_comments() {
-        let mut seen = seen(&[], &[(0, 3, 0), (50_000, 3, 0)]);
-        seen.watched = Duration::from_secs(55);
-        let check = keep_alive(&seen);
+        /// Chunks at these seconds, the watch ending at `end`.
+        fn silences(at: &[u64], end: u64) -> Observation {
+            let mut seen = Observation::default();
+            for &second in at {
+                seen.note_silence_until(Duration::from_secs(second));
+            }
+            seen.watched = Duration::from_secs(end);
+            seen.note_silence_until(seen.watched);
+            seen
+        }
+        let check = keep_alive(&silences(&[0, 50], 55));
         assert_eq!(check.verdict, Verdict::Warn, "{check:?}");
-        seen.chunks.truncate(1);
-        seen.watched = Duration::from_secs(10);
+        assert!(check.detail.starts_with("silent for 50.0 s"), "{check:?}");
+        let mut seen = silences(&[0], 10);
         assert_eq!(keep_alive(&seen).verdict, Verdict::Skip);
         seen.comments = vec![Duration::from_secs(1), Duration::from_secs(1)];
         assert_eq!(keep_alive(&seen).verdict, Verdict::Skip, "arrived together");
         seen.comments = vec![Duration::from_secs(1), Duration::from_secs(3)];
         assert_eq!(keep_alive(&seen).verdict, Verdict::Pass);
         // Headers held back 50 s: silence from the request on.
-        seen.comments.clear();
-        seen.headers_after = Duration::from_secs(50);
-        seen.chunks = vec![Chunk {
-            at: Duration::from_secs(50),
-            len: 3,
-            events: 0,
-        }];
-        seen.watched = Duration::from_secs(52);
-        assert_eq!(keep_alive(&seen).verdict, Verdict::Warn);
-        seen.headers_after = Duration::ZERO;
-        seen.comments.clear();
-        seen.chunks = (0..70)
-            .map(|s| Chunk {
-                at: Duration::from_secs(s),
-                len: 3,
-                events: 0,
-            })
-            .collect();
-        seen.watched = Duration::from_secs(70);
-        assert_eq!(keep_alive(&seen).verdict, Verdict::Pass);
+        assert_eq!(keep_alive(&silences(&[50], 52)).verdict, Verdict::Warn);
+        // The end of the watch counts: 46 s after the last chunk.
+        assert_eq!(keep_alive(&silences(&[0, 1, 2], 48)).verdict, Verdict::Warn);
+        let every_second: Vec<u64> = (0..70).collect();
+        assert_eq!(
+            keep_alive(&silences(&every_second, 70)).verdict,
+            Verdict::Pass
+        );
     }
 
     #[test]
