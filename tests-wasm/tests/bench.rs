@@ -29,10 +29,10 @@ use futures_util::StreamExt;
 use js_sys::{Array, Uint8Array};
 use sse_codec_benches::{w1_llm_tokens, w4_keepalive};
 use sse_codec_tokio::{BytesDecoder, EventStream, OwnedItem};
+use sse_codec_wasm_tests::readable_stream_chunks;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
-use web_sys::{ReadableStream, ReadableStreamDefaultReader, ReadableStreamReadResult};
+use web_sys::ReadableStream;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -116,25 +116,6 @@ fn decode_wasm(chunks: &Array) -> (u64, u64) {
     decoder.end_of_stream();
     count(&mut decoder);
     (events, data)
-}
-
-/// A `ReadableStream` of `Uint8Array`s (a `fetch` body) as a `Stream` of
-/// byte chunks for `EventStream`.
-fn readable_stream_chunks(
-    stream: ReadableStream,
-) -> impl futures_util::Stream<Item = Result<Bytes, JsValue>> + Unpin {
-    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
-    Box::pin(futures_util::stream::unfold(reader, |reader| async move {
-        let result: ReadableStreamReadResult = match JsFuture::from(reader.read()).await {
-            Ok(result) => result.unchecked_into(),
-            Err(error) => return Some((Err(error), reader)),
-        };
-        if result.get_done() == Some(true) {
-            return None;
-        }
-        let chunk: Uint8Array = result.get_value().unchecked_into();
-        Some((Ok(Bytes::from(chunk.to_vec())), reader))
-    }))
 }
 
 async fn decode_wasm_stream(chunks: &Array) -> (u64, u64) {

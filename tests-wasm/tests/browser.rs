@@ -14,6 +14,9 @@ use futures_util::{StreamExt, TryStreamExt};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use reqwest::StatusCode;
 use sse_codec_tokio::{reconnect, Backoff, Connection, EventStream, OwnedItem, ReconnectError};
+use sse_codec_wasm_tests::readable_stream_chunks;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -182,6 +185,52 @@ async fn event_stream_over_a_fetch_body_discards_the_cut_event() {
     assert_eq!(failed, 1, "the cut is reported once");
     assert_eq!(events.last_event_id(), "3");
     assert_eq!(events.reconnection_time(), Some(100));
+}
+
+#[wasm_bindgen_test]
+async fn event_stream_over_a_web_sys_fetch_readable_stream() {
+    // fetch without reqwest: POST, headers and a JSON body, then the
+    // body's ReadableStream through readable_stream_chunks.
+    let headers = web_sys::Headers::new().unwrap();
+    headers.set("authorization", "Bearer wasm-test").unwrap();
+    headers.set("content-type", "application/json").unwrap();
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_headers(&headers);
+    init.set_body(&prompt_json("web-sys").into());
+    let window = web_sys::window().expect("a window");
+    let url = format!("{}/chat", server());
+    let response = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
+        .await
+        .expect("fetch");
+    let response: web_sys::Response = response.unchecked_into();
+    assert_eq!(response.status(), 200);
+    let body = response.body().expect("a body");
+    let mut events = EventStream::new(readable_stream_chunks(body));
+    let mut seen = Vec::new();
+    let mut failed = 0;
+    while let Some(item) = events.next().await {
+        match item {
+            Ok(OwnedItem::Event(event)) => seen.push(format!(
+                "{} {} {}",
+                event.event_type(),
+                event.id(),
+                event.data()
+            )),
+            Ok(_) => {}
+            Err(_) => failed += 1,
+        }
+    }
+    assert_eq!(
+        seen,
+        [
+            format!("start 1 {}", prompt_json("web-sys")),
+            "token 2 café 日本 🎉".into(),
+            "token 3 line one\nline two".into(),
+        ]
+    );
+    assert_eq!(failed, 1, "the cut is reported once, then the stream ends");
+    assert_eq!(events.last_event_id(), "3");
 }
 
 #[wasm_bindgen_test]
