@@ -42,6 +42,9 @@ pub struct Options {
     pub keep_alive: Duration,
     /// `--retry-ms MS`: the `retry` sent at the start of each stream.
     pub retry_ms: Option<u64>,
+    /// Not a flag: [`SseStream::max_chunk`] when set (the fan-out bench
+    /// compares one chunk per wake-up with one chunk per event).
+    pub max_chunk: Option<usize>,
 }
 
 impl Default for Options {
@@ -52,6 +55,7 @@ impl Default for Options {
             history: sse_codec_hub::DEFAULT_HISTORY,
             keep_alive: Duration::from_millis(15_000),
             retry_ms: None,
+            max_chunk: None,
         }
     }
 }
@@ -105,6 +109,7 @@ struct Node {
     hub: Hub,
     keep_alive: Duration,
     retry_ms: Option<u64>,
+    max_chunk: Option<usize>,
 }
 
 /// The node's routes.
@@ -113,6 +118,7 @@ pub fn router(hub: Hub, options: &Options) -> Router {
         hub,
         keep_alive: options.keep_alive,
         retry_ms: options.retry_ms,
+        max_chunk: options.max_chunk,
     };
     Router::new()
         .route(
@@ -169,6 +175,9 @@ async fn follow(
             let mut body = SseStream::new(events).keep_alive(node.keep_alive);
             if let Some(ms) = node.retry_ms {
                 body = body.retry(ms);
+            }
+            if let Some(bytes) = node.max_chunk {
+                body = body.max_chunk(bytes);
             }
             cors(body.into_response())
         }
