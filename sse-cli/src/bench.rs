@@ -433,7 +433,14 @@ async fn bench(args: &BenchArgs) -> Result<Report, String> {
         .build()
         .map_err(|error| format!("cannot build the HTTP client: {error}"))?;
     // Checks the URL and flags once, before any subscriber starts.
-    let _checked = crate::request::request(&client, &args.request)?;
+    // Built once (a body from a file or standard input is read once), and
+    // cloned for each connection.
+    let template = crate::request::request(&client, &args.request)?
+        .build()
+        .map_err(|error| format!("URL '{}': {error}", args.request.url))?;
+    if template.try_clone().is_none() {
+        return Err("the request body cannot be sent twice".to_owned());
+    }
     let counters = Arc::new(Counters::new(args.latency_field.is_some()));
     let start = Instant::now();
     let deadline = start.checked_add(args.duration).unwrap_or(start);
@@ -441,7 +448,7 @@ async fn bench(args: &BenchArgs) -> Result<Report, String> {
     for _ in 0..args.connections {
         let subscriber = Subscriber {
             client: client.clone(),
-            args: args.request.clone(),
+            template: template.try_clone(),
             latency_field: args.latency_field.clone(),
             counters: Arc::clone(&counters),
             deadline,
@@ -539,7 +546,9 @@ async fn show_progress(counters: Arc<Counters>, n: u32, start: Instant, deadline
 /// One subscriber.
 struct Subscriber {
     client: reqwest::Client,
-    args: RequestArgs,
+    /// The request to send (cloned for each connection; `None` cannot
+    /// happen: its body is bytes).
+    template: Option<reqwest::Request>,
     latency_field: Option<String>,
     counters: Arc<Counters>,
     deadline: Instant,
@@ -555,13 +564,14 @@ const DEFAULT_RETRY: Duration = Duration::from_secs(1);
 impl Subscriber {
     /// Follows the stream until the deadline; returns the connect time of
     /// its first connection, if one was established.
-    async fn run(mut self) -> Option<Duration> {
+    async fn run(self) -> Option<Duration> {
         let mut decoder = Builder::new()
             .max_line_length(MAX_EVENT)
             .max_event_size(MAX_EVENT)
             .build();
         let mut connect_time = None;
         let mut attempts = 0_u64;
+        let mut last_event_id: Option<reqwest::header::HeaderValue> = None;
         let deadline = tokio::time::Instant::from_std(self.deadline);
         loop {
             if attempts > 0 && connect_time.is_some() {
@@ -569,14 +579,14 @@ impl Subscriber {
             }
             attempts = attempts.saturating_add(1);
             let sent = Instant::now();
-            let request = match crate::request::request(&self.client, &self.args) {
-                Ok(request) => request,
-                Err(message) => {
-                    self.counters.error(message);
-                    return connect_time;
-                }
+            let Some(mut request) = self.template.as_ref().and_then(reqwest::Request::try_clone)
+            else {
+                return connect_time;
             };
-            match tokio::time::timeout_at(deadline, request.send()).await {
+            if let Some(id) = &last_event_id {
+                request.headers_mut().insert("last-event-id", id.clone());
+            }
+            match tokio::time::timeout_at(deadline, self.client.execute(request)).await {
                 Err(_) => return connect_time,
                 Ok(Err(error)) => self.counters.error(crate::doctor::error_chain(&error)),
                 Ok(Ok(response)) => {
@@ -612,7 +622,8 @@ impl Subscriber {
             decoder.end_of_stream();
             let id = decoder.last_event_id();
             if !id.is_empty() {
-                self.args.last_event_id = Some(id.into_owned());
+                // An ID that is not a valid header value is not sent.
+                last_event_id = reqwest::header::HeaderValue::from_str(&id).ok();
             }
             let retry = decoder
                 .reconnection_time()

@@ -250,7 +250,15 @@ async fn observe(args: &DoctorArgs) -> Result<Observation, String> {
         .no_zstd()
         .build()
         .map_err(|error| format!("cannot build the HTTP client: {error}"))?;
-    let mut request_args = args.request.clone();
+    // Built once (a body from a file or standard input is read once), and
+    // cloned for each redirect.
+    let mut builder = crate::request::request(&client, &args.request)?.header("x-sse-doctor", "1");
+    if !has_header(&args.request, "accept-encoding") {
+        builder = builder.header("accept-encoding", "gzip, deflate, br");
+    }
+    let mut template = builder
+        .build()
+        .map_err(|error| format!("URL '{}': {error}", args.request.url))?;
     let mut observation = Observation {
         url: args.request.url.clone(),
         timestamp_field: args.timestamp_field.clone(),
@@ -260,13 +268,11 @@ async fn observe(args: &DoctorArgs) -> Result<Observation, String> {
     let start_ms = unix_ms();
     let deadline = start.checked_add(args.duration).unwrap_or(start);
     let response = loop {
-        let mut request =
-            crate::request::request(&client, &request_args)?.header("x-sse-doctor", "1");
-        if !has_header(&request_args, "accept-encoding") {
-            request = request.header("accept-encoding", "gzip, deflate, br");
-        }
-        observation.https = request_args.url.starts_with("https:");
-        let sent = tokio::time::timeout_at(deadline.into(), request.send()).await;
+        let Some(request) = template.try_clone() else {
+            return Err("the request body cannot be sent twice".to_owned());
+        };
+        observation.https = request.url().scheme() == "https";
+        let sent = tokio::time::timeout_at(deadline.into(), client.execute(request)).await;
         let response = match sent {
             Ok(Ok(response)) => response,
             Ok(Err(error)) => {
@@ -289,7 +295,7 @@ async fn observe(args: &DoctorArgs) -> Result<Observation, String> {
         match location {
             Some(location) if response.status().is_redirection() => {
                 let to = match response.url().join(location) {
-                    Ok(to) => to.to_string(),
+                    Ok(to) => to,
                     Err(error) => {
                         observation.error = Some(format!(
                             "redirect {} to an invalid location {location:?}: {error}",
@@ -301,7 +307,7 @@ async fn observe(args: &DoctorArgs) -> Result<Observation, String> {
                 observation.hops.push(Hop {
                     status: response.status().as_u16(),
                     from: response.url().to_string(),
-                    to: to.clone(),
+                    to: to.to_string(),
                 });
                 if observation.hops.len() > usize::from(args.max_redirects) {
                     observation.error = Some(format!(
@@ -310,7 +316,7 @@ async fn observe(args: &DoctorArgs) -> Result<Observation, String> {
                     ));
                     return Ok(observation);
                 }
-                request_args.url = to;
+                *template.url_mut() = to;
             }
             _ => break response,
         }

@@ -3,7 +3,7 @@
 
 mod nginx;
 
-use nginx::{head, raw_server, sse, stderr, stdout, Serve, Step};
+use nginx::{head, raw_server, sse, sse_with_input, stderr, stdout, Serve, Step};
 use serde_json::Value;
 
 /// `n` events of equal length (single-digit ids), as a .sse file.
@@ -179,6 +179,48 @@ fn an_event_over_1_mib_is_skipped_and_counted_as_an_error() {
     assert_eq!(count(&report, "errors"), 2, "{report}");
     let message = report["error_messages"][0].as_str().unwrap();
     assert!(message.starts_with("event skipped: "), "{message}");
+}
+
+#[test]
+fn every_subscriber_posts_the_body_read_once_and_resumes_with_its_last_event_id() {
+    let (url, heads) = raw_server(vec![
+        head("200 OK", &["content-type: text/event-stream"]),
+        Step::Write("id: 7\ndata: x\n\n".into()),
+    ]);
+    // The body comes from standard input: read once, sent by all three.
+    let output = sse_with_input(
+        &[
+            "bench",
+            &url,
+            "-c",
+            "3",
+            "--duration",
+            "1.6",
+            "--json",
+            "@-",
+        ],
+        br#"{"a":1}"#,
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let heads: Vec<String> = heads
+        .try_iter()
+        .map(|head| head.to_ascii_lowercase())
+        .collect();
+    // Three first connections, then each again after the 1 s retry.
+    assert_eq!(heads.len(), 6, "{heads:?}");
+    for head in &heads {
+        assert!(head.starts_with("post / http/1.1\r\n"), "{head}");
+        assert!(head.contains("content-length: 7\r\n"), "{head}");
+        assert!(
+            head.contains("content-type: application/json\r\n"),
+            "{head}"
+        );
+    }
+    let resumed = heads
+        .iter()
+        .filter(|head| head.contains("last-event-id: 7\r\n"))
+        .count();
+    assert_eq!(resumed, 3, "{heads:?}");
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 mod nginx;
 
-use nginx::{check, head, raw_server, sse, stderr, stdout, Nginx, Serve, Step};
+use nginx::{check, head, raw_server, sse, sse_with_input, stderr, stdout, Nginx, Serve, Step};
 
 const GOOD_HEADERS: [&str; 2] = [
     "content-type: text/event-stream",
@@ -306,6 +306,29 @@ fn each_redirect_is_reported_and_followed() {
             .contains("more than 2 redirects"),
         "{report}"
     );
+}
+
+#[test]
+fn a_body_from_standard_input_is_sent_again_after_a_redirect() {
+    let (target, target_heads) = raw_server(good_stream());
+    let (url, heads) = raw_server(vec![head(
+        "307 Temporary Redirect",
+        &[&format!("location: {target}")],
+    )]);
+    let output = sse_with_input(
+        &["doctor", &url, "--json", "@-", "--duration", "1"],
+        br#"{"a":1}"#,
+    );
+    let report = stdout(&output);
+    assert!(
+        check(&report, "redirects").0.starts_with("WARN"),
+        "{report}"
+    );
+    for head in [heads.recv().unwrap(), target_heads.recv().unwrap()] {
+        let head = head.to_ascii_lowercase();
+        assert!(head.starts_with("post / http/1.1\r\n"), "{head}");
+        assert!(head.contains("content-length: 7\r\n"), "{head}");
+    }
 }
 
 #[test]

@@ -18,13 +18,24 @@ pub const RUN_LIMIT: Duration = Duration::from_secs(60);
 
 /// Runs `sse ARGS`, killed if it outlives [`RUN_LIMIT`].
 pub fn sse(args: &[&str]) -> Output {
-    let child = Command::new(env!("CARGO_BIN_EXE_sse"))
+    sse_with_input(args, b"")
+}
+
+/// Runs `sse ARGS` with `input` on its standard input, killed if it
+/// outlives [`RUN_LIMIT`].
+pub fn sse_with_input(args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sse"))
         .args(args)
-        .stdin(Stdio::null())
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("the sse binary runs");
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
     let pid = child.id();
     let (done, wait) = mpsc::channel();
     let waiter = std::thread::spawn(move || {
@@ -211,7 +222,19 @@ fn answer(mut socket: TcpStream, script: &[Step], heads: &mpsc::Sender<String>) 
             _ => return,
         }
     }
-    let _ = heads.send(String::from_utf8_lossy(&head).into_owned());
+    let head = String::from_utf8_lossy(&head).into_owned();
+    // Read the body, so that closing does not reset the connection.
+    let length = head
+        .lines()
+        .filter_map(|line| line.split_once(':'))
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, value)| value.trim().parse::<u64>().ok())
+        .unwrap_or(0);
+    let mut body = Vec::new();
+    if (&mut socket).take(length).read_to_end(&mut body).is_err() {
+        return;
+    }
+    let _ = heads.send(head);
     for step in script {
         let written = match step {
             Step::Write(text) => {
