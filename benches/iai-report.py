@@ -17,13 +17,14 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FUNCTIONS = ["borrowed", "bytes_decoder", "peer_sse_core", "encode_to_vec", "frame_event"]
-CASES = ["w1_4kib", "w1_7b", "w1_event", "w2_whole", "w3_4kib", "w3_7b", "w3_event", "w4_4kib", "w4_7b",
+CASES = ["w1_4kib", "w1_7b", "w1_event", "w2_whole", "w2_4kib", "w3_4kib", "w3_7b", "w3_event", "w4_4kib", "w4_7b",
          "w4_event", "w1"]
 LABELS = {
     "w1_4kib": "W1 LLM tokens, 4 KiB chunks",
     "w1_7b": "W1 LLM tokens, 7 B chunks",
     "w1_event": "W1 LLM tokens, one chunk per event",
     "w2_whole": "W2 big data (two 64 KiB events), one chunk",
+    "w2_4kib": "W2 big data (two 64 KiB events), 4 KiB chunks",
     "w3_4kib": "W3 multiline, 4 KiB chunks",
     "w3_7b": "W3 multiline, 7 B chunks",
     "w3_event": "W3 multiline, one chunk per event",

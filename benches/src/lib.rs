@@ -381,10 +381,11 @@ pub mod iai {
     }
 
     /// Every decoder case: workload, chunking.
-    pub const DECODE_CASES: [(&str, Chunking); 10] = [
+    pub const DECODE_CASES: [(&str, Chunking); 11] = [
         ("w1", Chunking::K4),
         ("w1", Chunking::B7),
         ("w2", Chunking::Whole),
+        ("w2", Chunking::K4),
         ("w3", Chunking::K4),
         ("w3", Chunking::B7),
         ("w4", Chunking::K4),
