@@ -9,8 +9,8 @@
 //! a busy machine slows both sides alike (the rows fed chunk by chunk and
 //! the rows reading a `ReadableStream` are two groups of rounds); each
 //! row's median and best MB/s are printed, and the median of the per-round
-//! ratios. Events are read in
-//! Rust, or in JavaScript for the reference, their data as text:
+//! ratios. Events are read in Rust, or in JavaScript for the reference,
+//! their data as text:
 //! - `sse-codec Decoder`: each chunk copied into one reused wasm buffer
 //!   (`Uint8Array::copy_to`), fed to the borrowed `Decoder`, every event's
 //!   type, ID and data checked as UTF-8;
@@ -21,7 +21,10 @@
 //! - `eventsource-parser`: a streaming `TextDecoder`, then `createParser`'s `feed`;
 //! - `eventsource-parser, ReadableStream`: the same in a reader loop;
 //! - `eventsource-parser, TextDecoderStream`: its README's pipeline,
-//!   `body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream())`.
+//!   `body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream())`;
+//! - `(floor)`: the copy into wasm alone, and the copy plus `memchr2` for
+//!   every CR and LF (what any decoder in wasm pays); `(part)`: the
+//!   `Decoder` row without its UTF-8 checks (what they cost).
 #![cfg(target_arch = "wasm32")]
 
 use bytes::Bytes;
@@ -96,6 +99,28 @@ fn decode_wasm_borrowed(chunks: &Array) -> (u64, u64) {
     (events, data)
 }
 
+/// `decode_wasm_borrowed` without the UTF-8 checks: what they cost.
+fn decode_wasm_bytes(chunks: &Array) -> (u64, u64) {
+    use sse_codec_tokio::sse_codec_core::{Decoder, Item};
+    let (mut events, mut data) = (0, 0);
+    let mut decoder = Decoder::new();
+    let mut buffer = Vec::new();
+    for chunk in chunks.iter() {
+        let chunk: Uint8Array = chunk.unchecked_into();
+        buffer.resize(chunk.length() as usize, 0);
+        chunk.copy_to(&mut buffer);
+        let mut feed = decoder.feed(&buffer);
+        while let Some(item) = feed.next_item() {
+            if let Ok(Item::Event(event)) = item {
+                std::hint::black_box((event.event_type(), event.id()));
+                events += 1;
+                data += std::hint::black_box(event.data()).len() as u64;
+            }
+        }
+    }
+    (events, data)
+}
+
 /// Events and data bytes: the chunks copied into wasm memory and decoded.
 fn decode_wasm(chunks: &Array) -> (u64, u64) {
     let (mut events, mut data) = (0, 0);
@@ -137,7 +162,7 @@ fn pair(value: JsValue) -> (u64, u64) {
 }
 
 /// The decoders compared, in the order of each round.
-const ROWS: [&str; 8] = [
+const ROWS: [&str; 9] = [
     "sse-codec Decoder",
     "sse-codec BytesDecoder",
     "sse-codec EventStream, ReadableStream",
@@ -146,6 +171,7 @@ const ROWS: [&str; 8] = [
     "eventsource-parser, TextDecoderStream",
     "(floor) copy into wasm",
     "(floor) copy into wasm + memchr2 CR/LF",
+    "(part) sse-codec Decoder, no UTF-8 check",
 ];
 
 /// One pass of row `row` over `chunks`: events and data length.
@@ -157,7 +183,8 @@ async fn pass(row: usize, chunks: &Array) -> (u64, u64) {
         3 => pair(feed_eventsource_parser(chunks).into()),
         4 => pair(read_eventsource_parser(chunks).await),
         5 => pair(pipe_eventsource_parser(chunks).await),
-        row => floor(chunks, row == 7),
+        6 | 7 => floor(chunks, row == 7),
+        _ => decode_wasm_bytes(chunks),
     }
 }
 
@@ -208,7 +235,7 @@ async fn browser_decode_w1_w4() {
         // groups, measured apart (the TextDecoderStream pipeline leaves much
         // garbage for the collector, which would slow the next JS row).
         let mut rates = vec![Vec::new(); ROWS.len()];
-        for group in [&[0, 1, 3, 6, 7][..], &[2, 4, 5]] {
+        for group in [&[0, 1, 3, 6, 7, 8][..], &[2, 4, 5]] {
             for round in 0..=ROUNDS {
                 for &row in group {
                     let start = now();
@@ -219,7 +246,7 @@ async fn browser_decode_w1_w4() {
                         7 => assert_eq!(events, expected.line_breaks, "{}", workload.id),
                         _ => assert_eq!(events, expected.events, "{} {}", workload.id, ROWS[row]),
                     }
-                    if row < 3 {
+                    if row < 3 || row == 8 {
                         assert_eq!(data, expected.data_bytes, "{} {}", workload.id, ROWS[row]);
                     }
                     if round > 0 {
