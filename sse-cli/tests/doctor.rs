@@ -475,3 +475,81 @@ fn nginx_gzip_is_found() {
     assert!(fix.contains("gzip"), "{fix}");
     println!("{report}");
 }
+
+/// An HTTPS server with a self-signed certificate for 127.0.0.1 that speaks
+/// only HTTP/1.1 (no ALPN) and answers with a short good stream.
+fn https_server() -> String {
+    use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    use std::io::{Read, Write};
+    use std::sync::Arc;
+    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![certified.cert.der().clone()],
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+            certified.signing_key.serialize_der(),
+        )),
+    )
+    .unwrap();
+    let config = Arc::new(config);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("https://{}/", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for tcp in listener.incoming() {
+            let Ok(tcp) = tcp else { return };
+            let config = Arc::clone(&config);
+            std::thread::spawn(move || {
+                let _ = tcp.set_read_timeout(Some(std::time::Duration::from_secs(10)));
+                let Ok(connection) = rustls::ServerConnection::new(config) else {
+                    return;
+                };
+                let mut tls = rustls::StreamOwned::new(connection, tcp);
+                let mut head = Vec::new();
+                let mut buffer = [0_u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tls.read(&mut buffer) {
+                        // A client that refuses the certificate ends here.
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buffer[..n]),
+                    }
+                }
+                let _ = tls.write_all(
+                    b"HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-type: text/event-stream\r\n\
+                      cache-control: no-cache, no-transform\r\n\r\n:\ndata: secure\n\n",
+                );
+                let _ = tls.flush();
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                tls.conn.send_close_notify();
+                let _ = tls.flush();
+            });
+        }
+    });
+    url
+}
+
+#[test]
+fn https_with_http_1_1_warns_and_an_untrusted_certificate_fails() {
+    let url = https_server();
+    let output = sse(&["doctor", &url, "--duration", "1"]);
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(3), "{report}");
+    let (line, fix) = check(&report, "connection");
+    assert!(line.starts_with("FAIL"), "{report}");
+    assert!(line.to_ascii_lowercase().contains("certificate"), "{line}");
+    assert!(fix.contains("--insecure"), "{fix}");
+    let output = sse(&["doctor", &url, "--insecure", "--duration", "1"]);
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    let (line, fix) = check(&report, "http-version");
+    assert!(
+        line.starts_with("WARN  http-version  HTTP/1.1 over https"),
+        "{report}"
+    );
+    assert!(fix.contains("HTTP/2"), "{fix}");
+    assert!(check(&report, "status").0.starts_with("PASS"), "{report}");
+}
