@@ -280,3 +280,52 @@ async fn failed_attempts_back_off_with_set_timeout() {
     assert!(waits[0] >= 49.0 && waits[0] < 1000.0, "{waits:?}");
     assert!(waits[1] >= 49.0 && waits[1] < 1000.0, "{waits:?}");
 }
+
+#[wasm_bindgen_test]
+async fn the_jitter_is_drawn_afresh_for_every_wait() {
+    // Odd attempts fail, even ones deliver an event: the failure count is 1
+    // before every jittered wait, so a jitter computed from the count (as
+    // std's hash keys, the same in every browser, would give) repeats.
+    const WAITS: usize = 8;
+    let started: Rc<RefCell<Vec<f64>>> = Rc::default();
+    let mut events = reconnect({
+        let started = started.clone();
+        move |_: Option<String>| {
+            started.borrow_mut().push(now());
+            let attempt = started.borrow().len();
+            async move {
+                if attempt % 2 == 1 {
+                    Connection::Retry("refused")
+                } else {
+                    Connection::Stream(futures_util::stream::iter([Ok::<_, &str>(
+                        Bytes::from_static(b"data: x\n\n"),
+                    )]))
+                }
+            }
+        }
+    })
+    .backoff(Backoff {
+        initial: Duration::from_millis(1),
+        factor: 200,
+        max: Duration::from_millis(200),
+        jitter: true,
+    });
+    while started.borrow().len() <= 2 * WAITS {
+        let item = events.next().await;
+        assert!(item.is_some());
+    }
+    events.close();
+    let started = started.borrow();
+    // After each failure: a wait between 1 and 200 ms.
+    let waits: Vec<f64> = (0..WAITS)
+        .map(|i| started[2 * i + 1] - started[2 * i])
+        .collect();
+    for wait in &waits {
+        assert!(*wait >= 0.9 && *wait < 400.0, "{waits:?}");
+    }
+    let spread = waits.iter().copied().fold(f64::MIN, f64::max)
+        - waits.iter().copied().fold(f64::MAX, f64::min);
+    // Eight uniform draws from 1..200 ms fall within 20 ms of each other
+    // with a probability under 1e-6.
+    assert!(spread > 20.0, "the same jitter every time: {waits:?}");
+}
