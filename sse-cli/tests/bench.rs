@@ -224,6 +224,38 @@ fn every_subscriber_posts_the_body_read_once_and_resumes_with_its_last_event_id(
 }
 
 #[test]
+fn connect_rate_spreads_the_connections_out() {
+    let (url, heads) = raw_server(vec![
+        head("200 OK", &["content-type: text/event-stream"]),
+        Step::Write("data: x\n\n".into()),
+        Step::Sleep(5_000),
+    ]);
+    // When each request reached the server.
+    let arrivals = std::thread::spawn(move || {
+        let mut times = Vec::new();
+        while let Ok(_head) = heads.recv_timeout(std::time::Duration::from_secs(5)) {
+            times.push(std::time::Instant::now());
+        }
+        times
+    });
+    let (status, report, _) =
+        bench_json(&[&url, "-c", "4", "--connect-rate", "4", "--duration", "1.5"]);
+    assert_eq!(status, Some(0), "{report}");
+    assert_eq!(count(&report, "established"), 4, "{report}");
+    assert_eq!(count(&report, "events"), 4, "{report}");
+    // Sent at 0, 0.25, 0.5 and 0.75 s.
+    let times = arrivals.join().unwrap();
+    assert_eq!(times.len(), 4);
+    let spread = times[3].duration_since(times[0]);
+    assert!(
+        spread >= std::time::Duration::from_millis(700),
+        "{spread:?}"
+    );
+    let connect_p99 = report["connect_ms_p99"].as_f64().unwrap();
+    assert!(connect_p99 < 250.0, "{report}");
+}
+
+#[test]
 fn too_many_subscribers_is_a_clear_usage_error() {
     let output = sse(&["bench", "http://127.0.0.1:1/", "-c", "1000000"]);
     assert_eq!(output.status.code(), Some(2));
