@@ -124,7 +124,7 @@ async fn record(args: RecordArgs) -> ExitCode {
         }
         Ok(None) => {
             eprintln!(
-                "sse record: {} events, {} bytes in {} chunks, {} connections written to '{name}'",
+                "sse record: {} events, {} bytes in {} chunks, connections: {}; written to '{name}'",
                 recorder.events, recorder.bytes, recorder.chunks, recorder.connections
             );
             ExitCode::SUCCESS

@@ -18,6 +18,8 @@ pub(crate) struct Block {
     pub(crate) is_event: bool,
     /// The last event ID once it is processed.
     pub(crate) last_event_id: Vec<u8>,
+    /// Whether it has an `id` field of its own.
+    pub(crate) sets_id: bool,
     /// Whether it ends with an empty line (the last block of a file may
     /// not).
     pub(crate) terminated: bool,
@@ -57,6 +59,7 @@ struct Cutter {
     after_cr: bool,
     started: bool,
     data: bool,
+    sets_id: bool,
     last_event_id: Vec<u8>,
     last_at: Duration,
 }
@@ -115,7 +118,10 @@ impl Cutter {
         };
         match name {
             b"data" => self.data = true,
-            b"id" if !value.contains(&0) => self.last_event_id = value.to_vec(),
+            b"id" if !value.contains(&0) => {
+                self.last_event_id = value.to_vec();
+                self.sets_id = true;
+            }
             _ => {}
         }
     }
@@ -129,6 +135,7 @@ impl Cutter {
             at,
             is_event: std::mem::take(&mut self.data),
             last_event_id: self.last_event_id.clone(),
+            sets_id: std::mem::take(&mut self.sets_id),
             terminated,
         });
     }
@@ -138,6 +145,7 @@ impl Cutter {
         self.lines.clear();
         self.line.clear();
         self.data = false;
+        self.sets_id = false;
         self.after_cr = false;
         self.started = false;
     }
@@ -155,14 +163,17 @@ impl Cutter {
 }
 
 /// Where to start for a client that sent `last_event_id`: after the last
-/// event whose ID it is; from the start when no event has it.
+/// event whose own `id` field set it (events after it without an `id` of
+/// their own carry the same last event ID: the client may not have
+/// received them, so they are sent again); from the start when no event
+/// has it.
 pub(crate) fn resume_index(blocks: &[Block], last_event_id: &[u8]) -> usize {
     if last_event_id.is_empty() {
         return 0;
     }
     blocks
         .iter()
-        .rposition(|block| block.is_event && block.last_event_id == last_event_id)
+        .rposition(|block| block.is_event && block.sets_id && block.last_event_id == last_event_id)
         .map_or(0, |index| index.saturating_add(1))
 }
 
@@ -220,7 +231,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(resume_index(&blocks, b""), 0);
-        assert_eq!(resume_index(&blocks, b"a"), 2);
+        // "data: 2" has no id of its own: it is sent again.
+        assert_eq!(resume_index(&blocks, b"a"), 1);
         assert_eq!(resume_index(&blocks, b"b"), 3);
         assert_eq!(resume_index(&blocks, b"unknown"), 0);
     }

@@ -34,8 +34,11 @@ text/event-stream file, whose events are sent --interval apart.
 
 Every path answers GET (and POST, for clients of LLM-style endpoints) with
 the stream; CORS allows any origin. A request with Last-Event-ID (or the
-query parameter last_event_id) resumes after the last event with that ID;
-an unknown ID starts from the beginning. The faults apply to each
+query parameter last_event_id) resumes after the last event whose id field
+is that ID (the events after it without an id of their own are sent again:
+the client may have missed them); an unknown ID starts from the beginning.
+--no-content-at-end answers 204 to a client that resumes after the last
+event, which stops EventSource clients. The faults apply to each
 connection. A request with the header 'X-SSE-Doctor: 1' gets, just before
 each event, a comment ': sse-serve-sent-ms=<unix epoch ms>' (what `sse
 doctor` compares arrival times with).

@@ -394,3 +394,21 @@ fn serve_refuses_what_it_cannot_serve() {
     let output = sse(&["serve", bad.to_str().unwrap(), "--speed", "0"]);
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn events_without_an_id_of_their_own_are_sent_again_on_resumption() {
+    // b and c carry the last event ID 1 without an id field: a client that
+    // resumes with 1 may have missed them, so they come again (nothing lost).
+    let path = file(
+        "no-own-id",
+        "id: 1\ndata: a\n\ndata: b\n\ndata: c\n\nid: 2\ndata: d\n\n",
+    );
+    let server = Serve::start(
+        &path,
+        &["--interval", "10", "--close-after", "2", "--retry", "50"],
+    );
+    let output = sse(&["get", &server.url, "--max-events", "4"]);
+    assert_eq!(datas(&output), ["a", "b", "b", "c"]);
+    let output = sse(&["get", &server.url, "--last-event-id", "2", "--no-reconnect"]);
+    assert!(datas(&output).is_empty(), "{}", stdout(&output));
+}
