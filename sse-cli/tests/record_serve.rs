@@ -106,3 +106,32 @@ fn record_follows_reconnections_and_marks_them() {
         .collect();
     assert_eq!(datas, ["x", "y", "z"]);
 }
+
+#[test]
+fn the_trace_example_of_the_readme_is_served() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let example = readme
+        .split("### The trace format")
+        .nth(1)
+        .and_then(|rest| rest.split("```text\n").nth(1))
+        .and_then(|block| block.split("```").next())
+        .unwrap();
+    let file = temp_dir("readme-trace").join("example.trace");
+    std::fs::write(&file, example).unwrap();
+    let server = Serve::start(&file, &["--speed", "100"]);
+    let output = sse(&["get", &server.url, "--max-events", "3"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let datas: Vec<String> = json_lines(&output)
+        .iter()
+        .filter_map(|l| l.get("data").map(|d| d.as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(
+        datas,
+        [
+            "{\"text\":\"Hello\"}",
+            "{\"text\":\" world\"}",
+            "line one\ncaf\u{fffd}"
+        ]
+    );
+}
