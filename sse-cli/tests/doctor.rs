@@ -473,6 +473,10 @@ fn nginx_gzip_is_found() {
         "{report}"
     );
     assert!(fix.contains("gzip"), "{fix}");
+    // nginx flushes gzip after each event here (proxy_buffering off): the
+    // body is decompressed, and its events judged on their send times.
+    let (line, _) = check(&report, "buffering");
+    assert!(line.contains("(send times from sse serve)"), "{report}");
     println!("{report}");
 }
 
