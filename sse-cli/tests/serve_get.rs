@@ -412,3 +412,27 @@ fn events_without_an_id_of_their_own_are_sent_again_on_resumption() {
     let output = sse(&["get", &server.url, "--last-event-id", "2", "--no-reconnect"]);
     assert!(datas(&output).is_empty(), "{}", stdout(&output));
 }
+
+#[test]
+fn ctrl_c_ends_get_with_its_summary() {
+    let server = serve("interrupt", &["--stall-after", "2"]);
+    let child = support::command()
+        .args(["get", &server.url, "--summary"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = support::wait_within(child, Duration::from_secs(10), "sse get after SIGINT");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(datas(&output), ["one", "{\"n\":2}"]);
+    let err = stderr(&output);
+    assert!(err.starts_with("sse get: summary:\n"), "{err}");
+    assert!(err.contains("  events          2 in "), "{err}");
+}
