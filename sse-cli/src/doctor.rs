@@ -664,12 +664,12 @@ impl fmt::Display for Report<'_> {
         if seen.error.is_none() {
             write!(
                 f,
-                " (watched {:.1} s: {} events, {} comments, {} bytes in {} chunks",
+                " (watched {:.1} s: {}, {}, {} in {}",
                 seen.watched.as_secs_f64(),
-                seen.event_count,
-                seen.comment_count,
-                seen.bytes,
-                seen.chunk_count
+                Count(seen.event_count, "event"),
+                Count(seen.comment_count, "comment"),
+                Count(seen.bytes, "byte"),
+                Count(seen.chunk_count, "chunk"),
             )?;
             if let Some(ended) = seen.ended {
                 write!(f, "; the stream ended after {:.1} s", ended.as_secs_f64())?;
@@ -684,6 +684,17 @@ impl fmt::Display for Report<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// A number and what it counts, in the singular or the plural.
+struct Count(u64, &'static str);
+
+impl fmt::Display for Count {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Count(n, what) = self;
+        let s = if *n == 1 { "" } else { "s" };
+        write!(f, "{n} {what}{s}")
     }
 }
 
@@ -1345,6 +1356,13 @@ mod tests {
             Some(1_700_000_000_123)
         );
         assert_eq!(serve_sent_ms(b" keep-alive"), None);
+    }
+
+    #[test]
+    fn counts_are_singular_or_plural() {
+        assert_eq!(Count(1, "chunk").to_string(), "1 chunk");
+        assert_eq!(Count(0, "event").to_string(), "0 events");
+        assert_eq!(Count(2, "byte").to_string(), "2 bytes");
     }
 
     #[test]
