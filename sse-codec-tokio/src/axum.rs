@@ -10,7 +10,7 @@ use crate::RESPONSE_HEADERS;
 
 /// The whole response of an event stream handler: status 200, the
 /// [`RESPONSE_HEADERS`] (`content-type: text/event-stream`, `cache-control:
-/// no-cache`, `x-accel-buffering: no`) and the encoded stream as the body.
+/// no-cache, no-transform`, `x-accel-buffering: no`) and the encoded stream as the body.
 ///
 /// ```
 /// use std::time::Duration;

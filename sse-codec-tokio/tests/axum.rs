@@ -79,7 +79,7 @@ async fn an_event_that_cannot_be_encoded_is_skipped_and_the_others_arrive() {
     let addr = serve(app).await;
     let (headers, events) = fetch(format!("http://{addr}/events")).await;
     assert_eq!(headers["content-type"], "text/event-stream");
-    assert_eq!(headers["cache-control"], "no-cache");
+    assert_eq!(headers["cache-control"], "no-cache, no-transform");
     assert_eq!(headers["x-accel-buffering"], "no");
     assert_eq!(
         events,

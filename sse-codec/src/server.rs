@@ -7,8 +7,9 @@ pub const CONTENT_TYPE: &str = "text/event-stream";
 
 /// The response headers a server should send with an event stream, as
 /// lowercase `(name, value)` pairs: the content type, `Cache-Control:
-/// no-cache` so that no cache holds the stream back, and
-/// `X-Accel-Buffering: no` so that nginx passes each event on at once.
+/// no-cache, no-transform` so that no cache holds the stream back and no
+/// proxy compresses it (a compressor buffers events until its block fills),
+/// and `X-Accel-Buffering: no` so that nginx passes each event on at once.
 ///
 /// ```
 /// let mut response = Vec::new();
@@ -17,10 +18,11 @@ pub const CONTENT_TYPE: &str = "text/event-stream";
 ///     response.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
 /// }
 /// assert!(response.starts_with(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"));
+/// assert!(response.ends_with(b"cache-control: no-cache, no-transform\r\nx-accel-buffering: no\r\n"));
 /// ```
 pub const RESPONSE_HEADERS: [(&str, &str); 3] = [
     ("content-type", CONTENT_TYPE),
-    ("cache-control", "no-cache"),
+    ("cache-control", "no-cache, no-transform"),
     ("x-accel-buffering", "no"),
 ];
 
