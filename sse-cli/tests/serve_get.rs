@@ -436,3 +436,48 @@ fn ctrl_c_ends_get_with_its_summary() {
     assert!(err.starts_with("sse get: summary:\n"), "{err}");
     assert!(err.contains("  events          2 in "), "{err}");
 }
+
+#[test]
+fn on_a_terminal_get_shows_the_coloured_view() {
+    // `script` (util-linux) runs the command on a pseudo-terminal.
+    let server = serve("terminal", &[]);
+    let command = format!(
+        "{} get {} --max-events 2",
+        env!("CARGO_BIN_EXE_sse"),
+        server.url
+    );
+    let child = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_remove("NO_COLOR")
+        .env_remove("http_proxy")
+        .env_remove("HTTP_PROXY")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) runs");
+    let output = support::wait_within(child, Duration::from_secs(20), "sse get on a terminal");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("\x1b[1;36mmessage\x1b[0m\x1b[35m id=1\x1b[0m"),
+        "{text:?}"
+    );
+    assert!(text.contains("\x1b[1;36mtick\x1b[0m"), "{text:?}");
+    assert!(text.contains("      \"n\": 2"), "{text:?}");
+    // NO_COLOR keeps the view without colours.
+    let child = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let output = support::wait_within(child, Duration::from_secs(20), "sse get on a terminal");
+    let text = stdout(&output);
+    assert!(
+        !text.contains('\x1b') && text.contains(" message id=1"),
+        "{text:?}"
+    );
+}
