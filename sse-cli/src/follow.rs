@@ -212,7 +212,13 @@ impl Follower {
                     let headers = error
                         .response()
                         .map(|response| Box::new(response.headers.clone()));
-                    return Some(Step::End(End::Failed(describe(&error), headers)));
+                    let mut message = describe(&error);
+                    if message.contains("invalid peer certificate") {
+                        message.push_str(
+                            " (--cacert FILE trusts a CA, --insecure accepts any certificate)",
+                        );
+                    }
+                    return Some(Step::End(End::Failed(message, headers)));
                 }
                 return Some(Step::Reconnecting(describe(&error)));
             }

@@ -73,8 +73,9 @@ pub(crate) struct GetArgs {
     /// Print comments too (keep-alives).
     #[arg(long)]
     pub(crate) comments: bool,
-    /// Report events, bytes, rates, first byte/event times, inter-arrival
-    /// p50/p99 and gaps in numeric ids at the end, on standard error.
+    /// Report events, bytes, rates, the times to the response head, first
+    /// body byte and first event, inter-arrival p50/p99 and gaps in numeric
+    /// ids at the end, on standard error.
     #[arg(long)]
     pub(crate) summary: bool,
 }
@@ -180,6 +181,7 @@ async fn follow(
         };
         match step {
             Step::Open(status, headers) => {
+                summary.response(now);
                 if args.include {
                     eprintln!("< {status}");
                     show_headers(&headers);

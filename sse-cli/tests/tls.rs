@@ -88,7 +88,11 @@ async fn self_signed_ca_refused_by_default_accepted_with_insecure_or_cacert() {
     assert_eq!(refused.status.code(), Some(4), "{}", stderr(&refused));
     let err = stderr(&refused);
     assert!(
-        err.starts_with("sse: transport error: ") && err.contains("certificate"),
+        err.starts_with("sse: transport error: ")
+            && err.ends_with(
+                "invalid peer certificate: UnknownIssuer (--cacert FILE trusts a CA, \
+                 --insecure accepts any certificate)\n"
+            ),
         "{err}"
     );
 

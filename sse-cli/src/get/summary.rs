@@ -18,6 +18,7 @@ pub(crate) struct Summary {
     events: u64,
     bytes: u64,
     reconnections: u64,
+    head: Option<Duration>,
     first_byte: Option<Duration>,
     first_event: Option<Duration>,
     last_event: Option<Instant>,
@@ -37,6 +38,7 @@ impl Summary {
             events: 0,
             bytes: 0,
             reconnections: 0,
+            head: None,
             first_byte: None,
             first_event: None,
             last_event: None,
@@ -54,6 +56,13 @@ impl Summary {
         self.bytes = self.bytes.saturating_add(len as u64);
         if self.first_byte.is_none() {
             self.first_byte = Some(at.saturating_duration_since(self.started));
+        }
+    }
+
+    /// The first response head arrived at `at`.
+    pub(crate) fn response(&mut self, at: Instant) {
+        if self.head.is_none() {
+            self.head = Some(at.saturating_duration_since(self.started));
         }
     }
 
@@ -123,7 +132,8 @@ impl Summary {
             elapsed.as_secs_f64()
         );
         let _ = writeln!(text, "  bytes           {}", self.bytes);
-        let _ = writeln!(text, "  first byte      {}", ms_or_none(self.first_byte));
+        let _ = writeln!(text, "  response head   {}", ms_or_none(self.head));
+        let _ = writeln!(text, "  first body byte {}", ms_or_none(self.first_byte));
         let _ = writeln!(text, "  first event     {}", ms_or_none(self.first_event));
         let mut sorted = self.samples.clone();
         sorted.sort_unstable();
@@ -187,6 +197,8 @@ mod tests {
         for (i, id) in ["1", "2", "2", "5", "x", "6", "9"].iter().enumerate() {
             summary.event(start + Duration::from_millis(10 * (i as u64 + 1)), id);
         }
+        summary.response(start + Duration::from_millis(3));
+        summary.response(start + Duration::from_millis(300));
         summary.reconnection();
         let report = summary.report(start + Duration::from_secs(2));
         assert!(
@@ -194,7 +206,8 @@ mod tests {
             "{report}"
         );
         assert!(report.contains("bytes           30\n"), "{report}");
-        assert!(report.contains("first byte      5.0 ms\n"), "{report}");
+        assert!(report.contains("response head   3.0 ms\n"), "{report}");
+        assert!(report.contains("first body byte 5.0 ms\n"), "{report}");
         assert!(report.contains("first event     10.0 ms\n"), "{report}");
         assert!(report.contains("p50 10.0 ms, p99 10.0 ms"), "{report}");
         assert!(report.contains("reconnections   1\n"), "{report}");
@@ -212,7 +225,8 @@ mod tests {
             report.contains("events          0 in 0.000 s (0.0/s)"),
             "{report}"
         );
-        assert!(report.contains("first byte      -\n"), "{report}");
+        assert!(report.contains("first body byte -\n"), "{report}");
+        assert!(report.contains("response head   -\n"), "{report}");
         assert!(
             report.contains("inter-arrival   - (fewer than 2 events)"),
             "{report}"
