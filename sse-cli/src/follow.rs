@@ -43,6 +43,14 @@ pub(crate) struct FollowArgs {
     /// Only events of type TYPE (repeatable; the others are not shown).
     #[arg(long = "event", value_name = "TYPE")]
     pub(crate) events: Vec<String>,
+    /// The longest line accepted, in bytes [default: 16 MiB]; a longer one
+    /// skips its event (exit status 1).
+    #[arg(long, value_name = "N")]
+    pub(crate) max_line_length: Option<usize>,
+    /// The largest event data accepted, in bytes [default: 16 MiB]; a larger
+    /// event is skipped (exit status 1).
+    #[arg(long, value_name = "N")]
+    pub(crate) max_event_size: Option<usize>,
 }
 
 /// Parses a number of seconds above 0.
@@ -146,6 +154,14 @@ impl Follower {
                     chunks.push((Instant::now(), chunk.clone()));
                 }
             });
+        let mut decoder = sse_codec_core::Builder::new().comments(true);
+        if let Some(max) = follow.max_line_length {
+            decoder = decoder.max_line_length(max);
+        }
+        if let Some(max) = follow.max_event_size {
+            decoder = decoder.max_event_size(max);
+        }
+        source = source.decoder_settings(decoder);
         if let Some(id) = &request.last_event_id {
             source = source.with_last_event_id(id);
         }

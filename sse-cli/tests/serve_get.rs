@@ -481,3 +481,72 @@ fn on_a_terminal_get_shows_the_coloured_view() {
         "{text:?}"
     );
 }
+
+#[test]
+fn an_event_over_a_limit_is_skipped_and_exit_status_is_1() {
+    let server = serve("limits", &[]);
+    let output = sse(&[
+        "get",
+        &server.url,
+        "--max-event-size",
+        "4",
+        "--max-events",
+        "3",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(datas(&output), ["one", "four", "five"]);
+    let err = stderr(&output);
+    assert_eq!(
+        err.matches("sse: an event was skipped: ").count(),
+        2,
+        "{err}"
+    );
+}
+
+#[test]
+fn serve_answers_a_cors_preflight_and_refuses_an_address_in_use() {
+    use std::io::{Read, Write};
+    let server = serve("preflight", &[]);
+    let address = server
+        .url
+        .trim_start_matches("http://")
+        .trim_end_matches('/');
+    let mut conn = std::net::TcpStream::connect(address).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(
+        conn,
+        "OPTIONS /events HTTP/1.1\r\nHost: {address}\r\nOrigin: http://other.example\r\n\
+         Access-Control-Request-Method: GET\r\nAccess-Control-Request-Headers: last-event-id\r\n\
+         Connection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    let _ = conn.read_to_string(&mut response);
+    let response = response.to_ascii_lowercase();
+    assert!(response.starts_with("http/1.1 204"), "{response}");
+    assert!(
+        response.contains("access-control-allow-origin: *\r\n"),
+        "{response}"
+    );
+    assert!(
+        response.contains("access-control-allow-methods: get, post\r\n"),
+        "{response}"
+    );
+    assert!(
+        response.contains("access-control-allow-headers: *\r\n"),
+        "{response}"
+    );
+
+    let output = sse(&[
+        "serve",
+        file("in-use", FIVE).to_str().unwrap(),
+        "--listen",
+        address,
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).starts_with(&format!("sse: cannot listen on {address}: ")),
+        "{}",
+        stderr(&output)
+    );
+}
