@@ -35,7 +35,7 @@ pub(crate) struct FollowArgs {
     #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = seconds)]
     pub(crate) idle_timeout: f64,
     /// Stop after N events (of the types of --event, if given).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) max_events: Option<u64>,
     /// Stop after the first event of type TYPE.
     #[arg(long, value_name = "TYPE")]

@@ -348,6 +348,13 @@ fn errors_are_clear_with_the_body_and_exit_4() {
         stderr(&output)
     );
     // Bad flags are usage errors.
+    let output = sse(&["get", &server.url, "--max-events", "0"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("--max-events"),
+        "{}",
+        stderr(&output)
+    );
     let output = sse(&["get", &server.url, "-H", "nocolon"]);
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(stderr(&output), "sse: -H 'nocolon': not 'Name: value'\n");
