@@ -68,9 +68,10 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "MS", default_value_t = 1000)]
     pub(crate) interval: u64,
     /// Close the connection after N events (the client reconnects and resumes).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) close_after: Option<u64>,
-    /// Stop sending after N events but keep the connection open.
+    /// Stop sending after N events but keep the connection open (0: send
+    /// only the response head).
     #[arg(long, value_name = "N")]
     pub(crate) stall_after: Option<u64>,
     /// The line ending written.

@@ -400,6 +400,8 @@ fn serve_refuses_what_it_cannot_serve() {
     );
     let output = sse(&["serve", bad.to_str().unwrap(), "--speed", "0"]);
     assert_eq!(output.status.code(), Some(2));
+    let output = sse(&["serve", bad.to_str().unwrap(), "--close-after", "0"]);
+    assert_eq!(output.status.code(), Some(2));
 }
 
 #[test]
