@@ -23,12 +23,17 @@
 //!              │
 //!              ├─ a line is carried, and these
 //!              │  few bytes (< 16) hold no line
-//!              │  end, and the parser scanned the
+//!              │  end, stay within the line limit,
+//!              │  and the parser scanned the
 //!              │  carried part already ───────────► (2) APPENDED
 //!              │                                  carry += chunk; not parsed again
 //!              │                                  (`LineParser::scanned_more`).
 //!              │
 //!              └─ a line is carried, otherwise ──► (3) CARRIED (next_step_carried)
+//!                                                 no line end in the chunk (any
+//!                                                 length, within the limit), the
+//!                                                 carried part scanned: APPENDED as
+//!                                                 in (2), after one search. Else:
 //!                                                 carry += chunk[..through the line
 //!                                                 end, and an empty line right after
 //!                                                 it]; RawDecoder::step(carry): the
@@ -42,14 +47,16 @@
 //! was read to the end) is *stashed*: appended to the carry and decoded from
 //! it first, within a budget (see [`Decoder::feed`]).
 //!
-//! [`BytesDecoder`] hands the chunk to its buffers (`set_source`, a
-//! reference count each) only in way (1), and only when the chunk's rest
-//! holds a line end or at least 16 bytes: a value read there is a range of
-//! the chunk, made a `Bytes` slice only when an event takes it. Chunks under
-//! 512 bytes (one event, a keep-alive) are given to the data buffer only;
-//! their event type and ID are copied. When the chunk is done with
-//! (`release_chunk`), values still ranges of it are copied: only events
-//! handed out share input chunks.
+//! [`BytesDecoder`] slices an event's single-line data out of the chunk it
+//! was read from in place (way 1), and out of the carry (way 3), where the
+//! carried bytes are split off to the event. A chunk of 512 bytes or more is
+//! also handed to its buffers (`set_source`, a reference count each), in way
+//! (1) and when the chunk's rest holds a line end or at least 16 bytes: a
+//! value read there (event type, ID, a data line) is a range of the chunk,
+//! made a `Bytes` slice only when an event takes it. A smaller chunk (one
+//! event, a keep-alive) is not: those values are copied. When the chunk is
+//! done with (`release_chunk`), values still ranges of it are copied: only
+//! events handed out share input chunks.
 
 use alloc::borrow::Cow;
 use alloc::string::String;
@@ -671,17 +678,20 @@ mod shared {
     }
 
     /// A [`Decoder`](crate::Decoder) for input in [`Bytes`] chunks whose
-    /// events share the input: a value that lies within one chunk is a slice
-    /// of it, not a copy, so an event with single-line data costs no
-    /// allocation.
+    /// events share the input: single-line data that lies within one chunk
+    /// is a slice of it, not a copy, and so are the event type and ID in a
+    /// chunk of 512 bytes or more (in a smaller chunk, one event as a live
+    /// server flushes it, copying those short values costs less than the
+    /// reference counts of sharing them).
     ///
     /// Values that must be copied (a line that spans chunks, data of several
-    /// lines) are assembled in buffers that events then share, split off per
-    /// event and reused once those events are dropped: once warm, decoding
-    /// allocates nothing per event however the input is chunked. As with
-    /// any `Bytes` slice, an event that is kept keeps its whole underlying
-    /// buffer alive (the input chunk, or a shared buffer of at most a few
-    /// KiB beyond the value). The decoder itself keeps no input chunk alive
+    /// lines, a short chunk's event type and ID) are assembled in buffers
+    /// that events then share, split off per event and reused once those
+    /// events are dropped: once warm, decoding allocates nothing per event
+    /// however the input is chunked. As with any `Bytes` slice, an event that
+    /// is kept keeps its whole underlying buffer alive: the input chunk, or a
+    /// shared buffer (a few KiB, or as large as the longest line that spanned
+    /// chunks, at most the line limit). The decoder itself keeps no input chunk alive
     /// once it has decoded it: what it keeps longer (the last event ID, an
     /// event type or data line whose event the next chunk completes) it
     /// copies then, so a one-byte ID does not hold on to a 16 MB read.
@@ -714,11 +724,11 @@ mod shared {
         sourced: bool,
     }
 
-    /// The least chunk length from which the event type and ID buffers may
-    /// hold ranges of the chunk too, not only the data buffer (instruction
-    /// counts, `bash benches/iai-ci.sh`: W3 in 4 KiB chunks 4-7% fewer than
-    /// with data only; one chunk per event 3-21% more than with data only).
-    const SOURCE_ALL_MIN: usize = 512;
+    /// The least chunk length from which the buffers may hold ranges of the
+    /// chunk (instruction counts, `bash benches/iai-ci.sh`: W3 in 4 KiB
+    /// chunks 4-7% fewer than with copies; one chunk per event or per
+    /// keep-alive 3-21% more than without handing the chunk over).
+    const SOURCE_MIN: usize = 512;
 
     impl Default for BytesDecoder {
         fn default() -> Self {
@@ -798,19 +808,16 @@ mod shared {
             let sourced = &mut self.sourced;
             let Some((step, source, start)) =
                 self.engine.next_step(chunk, &mut self.pos, &mut |raw| {
-                    if !*sourced {
+                    // Ranges of a chunk that holds many events are cheaper
+                    // than copies of every value. A chunk of one event (or
+                    // a keep-alive) is not handed over: its single-line
+                    // data is sliced from it at the dispatch anyway, and
+                    // the reference-count round trips would cost more than
+                    // copying a short ID or event type.
+                    if !*sourced && chunk.len() >= SOURCE_MIN {
                         *sourced = true;
-                        // Ranges of a chunk that holds many events are
-                        // cheaper than copies for every value; in a chunk of
-                        // one event (or a keep-alive) the reference-count
-                        // round trips cost more than copying a short ID or
-                        // event type, so only the data may be a range.
-                        let [data, others @ ..] = raw.buffers_mut();
-                        data.set_source(chunk);
-                        if chunk.len() >= SOURCE_ALL_MIN {
-                            for buffer in others {
-                                buffer.set_source(chunk);
-                            }
+                        for buffer in raw.buffers_mut() {
+                            buffer.set_source(chunk);
                         }
                     }
                 })
@@ -874,13 +881,8 @@ mod shared {
         #[inline(never)]
         fn release_sources(&mut self) {
             self.sourced = false;
-            // The buffers that `next_item` gave the chunk to.
-            let [data, others @ ..] = self.engine.raw.buffers_mut();
-            data.release_source();
-            if self.chunk.len() >= SOURCE_ALL_MIN {
-                for buffer in others {
-                    buffer.release_source();
-                }
+            for buffer in self.engine.raw.buffers_mut() {
+                buffer.release_source();
             }
         }
 
