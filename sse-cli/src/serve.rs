@@ -256,7 +256,11 @@ fn stream(served: &Arc<Served>, request: &Request) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/event-stream"),
     );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    // no-transform: a proxy must not compress (and so buffer) the stream.
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, no-transform"),
+    );
     if served.args.accel_buffering_no {
         headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
     }
