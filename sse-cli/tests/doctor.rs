@@ -411,6 +411,7 @@ fn serve_for_nginx(args: &[&str]) -> Serve {
 }
 
 #[test]
+#[cfg_attr(missing_nginx, ignore = "nginx not found (apt-get install nginx)")]
 fn nginx_buffering_is_found_and_named() {
     if !nginx::nginx_or_skip("nginx_buffering_is_found_and_named") {
         return;
@@ -436,6 +437,7 @@ fn nginx_buffering_is_found_and_named() {
 }
 
 #[test]
+#[cfg_attr(missing_nginx, ignore = "nginx not found (apt-get install nginx)")]
 fn nginx_without_buffering_passes() {
     if !nginx::nginx_or_skip("nginx_without_buffering_passes") {
         return;
@@ -455,6 +457,7 @@ fn nginx_without_buffering_passes() {
 }
 
 #[test]
+#[cfg_attr(missing_nginx, ignore = "nginx not found (apt-get install nginx)")]
 fn nginx_gzip_is_found() {
     if !nginx::nginx_or_skip("nginx_gzip_is_found") {
         return;
