@@ -4,6 +4,7 @@
 # Chromium (through chromedriver), against sse-wasm-test-server on 127.0.0.1.
 #
 #   bash tests-wasm/run-ci.sh          # tests (CI); fails on any failure
+#   bash tests-wasm/run-ci.sh test NAME    # only the tests whose name has NAME
 #   bash tests-wasm/run-ci.sh bench    # W1 and W4 MB/s: our wasm vs eventsource-parser
 #   SSE_WASM_SIMD=1 bash tests-wasm/run-ci.sh bench    # the same built with +simd128
 #
@@ -15,7 +16,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-test}"
-case "$mode" in test | bench) ;; *) echo "usage: $0 [test|bench]" >&2; exit 2 ;; esac
+filter=("${@:2}")
+case "$mode" in test | bench) ;; *) echo "usage: $0 [test|bench] [NAME]" >&2; exit 2 ;; esac
 
 chromium="${CHROMIUM:-/usr/bin/chromium}"
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
@@ -62,7 +64,24 @@ if [[ "$mode" == bench ]]; then
     export SSE_WASM_NPM_DIST="$PWD/tests-wasm/node_modules/eventsource-parser/dist"
 fi
 
+if [[ "$mode" == test ]]; then
+    test_args=(--test browser)
+else
+    if [[ "${SSE_WASM_SIMD:-}" == 1 ]]; then
+        # WebAssembly SIMD (every current browser): memchr's simd128 search.
+        export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128"
+    fi
+    test_args=(--release --test bench)
+fi
+
+# Everything is built before the server starts, so that its lifetime
+# (SSE_WASM_SERVER_SECONDS) is spent on the tests alone, however slow a
+# fresh build is. The tests take the server's URL at compile time (env!):
+# built here with a placeholder, they are rebuilt below with the real URL,
+# which recompiles only the test target itself.
 cargo build -p sse-codec-wasm-tests --bin sse-wasm-test-server
+SSE_WASM_SERVER=http://127.0.0.1:1 \
+    cargo test -p sse-codec-wasm-tests --target wasm32-unknown-unknown "${test_args[@]}" --no-run
 target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
 SSE_WASM_SERVER_SECONDS=1800 "$target_dir/debug/sse-wasm-test-server" >"$work/server.out" &
 server_pid=$!
@@ -90,11 +109,7 @@ export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-120}"
 
 if [[ "$mode" == test ]]; then
-    cargo test -p sse-codec-wasm-tests --target wasm32-unknown-unknown --test browser
+    cargo test -p sse-codec-wasm-tests --target wasm32-unknown-unknown "${test_args[@]}" -- "${filter[@]}"
 else
-    if [[ "${SSE_WASM_SIMD:-}" == 1 ]]; then
-        # WebAssembly SIMD (every current browser): memchr's simd128 search.
-        export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128"
-    fi
-    cargo test -p sse-codec-wasm-tests --target wasm32-unknown-unknown --release --test bench -- --nocapture
+    cargo test -p sse-codec-wasm-tests --target wasm32-unknown-unknown "${test_args[@]}" -- --nocapture "${filter[@]}"
 fi

@@ -12,6 +12,10 @@
 //!   cut (no end of the chunked body). With `Last-Event-ID: 3`: events 4
 //!   and 5 (`done`), then a clean end. With `Last-Event-ID: 5`: 204 (no
 //!   more). Anything else is a 4xx with the reason as its body.
+//! - `GET /endless?key=<key>`: `data: tick` every 50 ms for up to 30 s;
+//!   `GET /closed?key=<key>` then answers `open` while that response is
+//!   being sent and `closed` once it is dropped before its end (the browser
+//!   closed the connection), or `unknown` (at most 1000 keys are kept).
 //! - `GET /eventsource-parser/<file>.js`: the npm package's `dist` files,
 //!   from the directory in `SSE_WASM_NPM_DIST` (the benchmark's reference).
 //!
@@ -27,8 +31,10 @@ fn main() -> std::io::Result<()> {
 
 #[cfg(not(target_arch = "wasm32"))]
 mod server {
+    use std::collections::HashMap;
     use std::io::{self, Write};
     use std::path::PathBuf;
+    use std::sync::{Mutex, PoisonError};
     use std::time::Duration;
 
     use axum::body::{to_bytes, Body};
@@ -44,6 +50,16 @@ mod server {
 
     /// The largest request body read.
     const MAX_BODY: usize = 64 * 1024;
+
+    /// `/endless`: the gap between ticks, and how many it sends at most.
+    const TICK_GAP: Duration = Duration::from_millis(50);
+    const MAX_TICKS: usize = 600;
+
+    /// The most `/endless` keys remembered.
+    const MAX_KEYS: usize = 1000;
+
+    /// Each `/endless` key: whether its response was dropped before its end.
+    static ENDLESS: Mutex<Option<HashMap<String, bool>>> = Mutex::new(None);
 
     pub(crate) fn main() -> io::Result<()> {
         let lifetime = std::env::var("SSE_WASM_SERVER_SECONDS")
@@ -100,6 +116,8 @@ mod server {
         let response = match (request.method().clone(), path.as_str()) {
             (Method::OPTIONS, _) => status(StatusCode::NO_CONTENT, ""),
             (Method::POST, "/chat") => chat(request).await,
+            (Method::GET, "/endless") => endless(request.uri().query()),
+            (Method::GET, "/closed") => closed(request.uri().query()),
             (Method::GET, path) => match path.strip_prefix("/eventsource-parser/") {
                 Some(file) => npm_file(file).await,
                 None => status(StatusCode::NOT_FOUND, "not found"),
@@ -154,7 +172,77 @@ mod server {
             tokio::time::sleep(PIECE_GAP).await;
             piece
         });
-        let mut response = Response::new(Body::from_stream(body));
+        event_stream(Body::from_stream(body))
+    }
+
+    /// The `key` of a query string: ASCII letters, digits and `-` only.
+    fn key(query: Option<&str>) -> Option<String> {
+        let key = query?.strip_prefix("key=")?;
+        let valid = !key.is_empty()
+            && key.len() <= 64
+            && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        valid.then(|| key.to_owned())
+    }
+
+    /// Marks its key closed when dropped before the end of its stream.
+    struct CloseGuard {
+        key: String,
+        /// Ticks sent; the stream ends at `MAX_TICKS`.
+        ticks: usize,
+    }
+
+    impl Drop for CloseGuard {
+        fn drop(&mut self) {
+            if self.ticks < MAX_TICKS {
+                let mut keys = ENDLESS.lock().unwrap_or_else(PoisonError::into_inner);
+                if let Some(closed) = keys.get_or_insert_with(HashMap::new).get_mut(&self.key) {
+                    *closed = true;
+                }
+            }
+        }
+    }
+
+    /// `GET /endless?key=<key>`: ticks until the client goes away (or
+    /// `MAX_TICKS`).
+    fn endless(query: Option<&str>) -> Response {
+        let Some(key) = key(query) else {
+            return status(StatusCode::BAD_REQUEST, "?key=<letters, digits, ->");
+        };
+        {
+            let mut keys = ENDLESS.lock().unwrap_or_else(PoisonError::into_inner);
+            let keys = keys.get_or_insert_with(HashMap::new);
+            if keys.len() >= MAX_KEYS && !keys.contains_key(&key) {
+                return status(StatusCode::SERVICE_UNAVAILABLE, "too many keys");
+            }
+            keys.insert(key.clone(), false);
+        }
+        let guard = CloseGuard { key, ticks: 0 };
+        let body = stream::unfold(guard, |mut guard| async move {
+            if guard.ticks >= MAX_TICKS {
+                return None;
+            }
+            tokio::time::sleep(TICK_GAP).await;
+            guard.ticks = guard.ticks.saturating_add(1);
+            let tick = Ok::<_, io::Error>(Bytes::from_static(b"data: tick\n\n"));
+            Some((tick, guard))
+        });
+        event_stream(Body::from_stream(body))
+    }
+
+    /// `GET /closed?key=<key>`: `open`, `closed` or `unknown`.
+    fn closed(query: Option<&str>) -> Response {
+        let keys = ENDLESS.lock().unwrap_or_else(PoisonError::into_inner);
+        let answer = match key(query).and_then(|key| keys.as_ref()?.get(&key).copied()) {
+            Some(true) => "closed",
+            Some(false) => "open",
+            None => "unknown",
+        };
+        Response::new(Body::from(answer))
+    }
+
+    /// An event-stream response with `body`.
+    fn event_stream(body: Body) -> Response {
+        let mut response = Response::new(body);
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,
