@@ -278,15 +278,8 @@ pub(crate) fn run(args: BenchArgs) -> ExitCode {
         crate::error(message);
         return ExitCode::from(2);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            crate::error(format_args!("cannot start the runtime: {error}"));
-            return ExitCode::from(2);
-        }
+    let Some(runtime) = crate::runtime(crate::Runtime::PerCore) else {
+        return ExitCode::from(2);
     };
     match runtime.block_on(bench(&args)) {
         Ok(report) => {

@@ -91,15 +91,8 @@ pub(crate) fn seconds(value: &str) -> Result<Duration, String> {
 
 /// Runs `sse doctor`.
 pub(crate) fn run(args: DoctorArgs) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            crate::error(format_args!("cannot start the runtime: {error}"));
-            return ExitCode::from(2);
-        }
+    let Some(runtime) = crate::runtime(crate::Runtime::OneThread) else {
+        return ExitCode::from(2);
     };
     let observation = match runtime.block_on(observe(&args)) {
         Ok(observation) => observation,

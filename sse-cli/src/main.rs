@@ -231,6 +231,31 @@ fn usage_error(usage: &clap::Error) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// The tokio runtime a network verb needs.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Runtime {
+    /// One thread: `get`, `record` and `doctor` follow one connection.
+    OneThread,
+    /// A worker per core: `serve` and `bench` handle many connections.
+    PerCore,
+}
+
+/// Starts the runtime, or says on standard error why it cannot (the
+/// caller exits with status 2).
+pub(crate) fn runtime(kind: Runtime) -> Option<tokio::runtime::Runtime> {
+    let mut builder = match kind {
+        Runtime::OneThread => tokio::runtime::Builder::new_current_thread(),
+        Runtime::PerCore => tokio::runtime::Builder::new_multi_thread(),
+    };
+    match builder.enable_all().build() {
+        Ok(runtime) => Some(runtime),
+        Err(cause) => {
+            error(format_args!("cannot start the runtime: {cause}"));
+            None
+        }
+    }
+}
+
 /// Prints `sse: <message>` on standard error: one line.
 pub(crate) fn error(message: impl fmt::Display) {
     eprintln!("sse: {message}");

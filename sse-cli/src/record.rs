@@ -60,15 +60,8 @@ pub(crate) struct RecordArgs {
 
 /// Runs `sse record`.
 pub(crate) fn run(args: RecordArgs) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            crate::error(format_args!("cannot start the runtime: {error}"));
-            return ExitCode::from(2);
-        }
+    let Some(runtime) = crate::runtime(crate::Runtime::OneThread) else {
+        return ExitCode::from(2);
     };
     runtime.block_on(record(args))
 }

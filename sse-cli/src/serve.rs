@@ -137,15 +137,8 @@ pub(crate) fn run(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            crate::error(format_args!("cannot start the runtime: {error}"));
-            return ExitCode::from(2);
-        }
+    let Some(runtime) = crate::runtime(crate::Runtime::PerCore) else {
+        return ExitCode::from(2);
     };
     let served = Arc::new(Served { blocks, args });
     match runtime.block_on(serve(served)) {
