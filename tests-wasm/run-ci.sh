@@ -74,6 +74,23 @@ else
     test_args=(--release --test bench)
 fi
 
+if [[ "$mode" == test ]]; then
+    # sse-codec-tokio's `reqwest` feature on wasm32 stops with one clear
+    # compile error (src/lib.rs), not reqwest's missing items.
+    if cargo check -p sse-codec-tokio --target wasm32-unknown-unknown --features reqwest \
+        2>"$work/reqwest-wasm.err"; then
+        echo "error: sse-codec-tokio with the reqwest feature built for wasm32" >&2
+        exit 1
+    fi
+    if ! grep -q 'the `reqwest` feature (EventSource) is for native targets only' "$work/reqwest-wasm.err" ||
+        [[ "$(grep -c '^error' "$work/reqwest-wasm.err")" != 2 ]]; then
+        cat "$work/reqwest-wasm.err" >&2
+        echo "error: not the one compile error for the reqwest feature on wasm32" >&2
+        exit 1
+    fi
+    echo "ok: the reqwest feature on wasm32 is one clear compile error"
+fi
+
 # Everything is built before the server starts, so that its lifetime
 # (SSE_WASM_SERVER_SECONDS) is spent on the tests alone, however slow a
 # fresh build is. The tests take the server's URL at compile time (env!):

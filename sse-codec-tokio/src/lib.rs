@@ -127,8 +127,16 @@
 //!
 //! Without reqwest, [`EventStream`] takes the `Uint8Array` chunks of a
 //! `web_sys::ReadableStream` (a `fetch` body) read through its reader, as
-//! `Bytes`. The repository's `tests-wasm` crate runs both in headless
-//! Chromium.
+//! `Bytes` (the repository's `tests-wasm/src/lib.rs` has such an adapter,
+//! `readable_stream_chunks`, which cancels the body when dropped). The
+//! repository's `tests-wasm` crate runs both in headless Chromium.
+//!
+//! The `reqwest` feature does not build for `wasm32` (a compile error says
+//! so): `EventSource` is native-only; use [`reconnect`] as above. Encoding
+//! with [`SseStream`] works in the browser, but not its
+//! [`keep_alive`](SseStream::keep_alive) nor [`KeepAlive`]: they use tokio's
+//! timer, whose `Instant::now` panics there (`wasm32-unknown-unknown` has no
+//! clock in `std`).
 //!
 //! # What is here
 //!
@@ -173,6 +181,16 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
+// reqwest on wasm32 is the browser's fetch: no redirect policy, no `Send`
+// futures, which `EventSource` needs. Say so, instead of the errors inside
+// (the module is left out there, so that this is the only error).
+#[cfg(all(feature = "reqwest", target_arch = "wasm32"))]
+compile_error!(
+    "sse-codec-tokio: the `reqwest` feature (EventSource) is for native targets only; \
+     in the browser (wasm32), leave it off and use `reconnect` with reqwest's fetch \
+     as the crate docs' \"In the browser\" section shows"
+);
+
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
@@ -181,7 +199,7 @@ struct ReadmeDoctests;
 mod axum;
 mod client;
 mod codec;
-#[cfg(feature = "reqwest")]
+#[cfg(all(feature = "reqwest", not(target_arch = "wasm32")))]
 #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 pub mod eventsource;
 mod server;
@@ -189,7 +207,7 @@ mod stream;
 
 pub use client::{reconnect, Backoff, Connection, Reconnect, ReconnectError};
 pub use codec::SseCodec;
-#[cfg(feature = "reqwest")]
+#[cfg(all(feature = "reqwest", not(target_arch = "wasm32")))]
 pub use eventsource::{EventSource, RequestBuilderExt};
 pub use server::{IntoMessage, KeepAlive, Message, SseStream};
 /// The core crate, for anything not re-exported below (its `Error` is

@@ -13,7 +13,9 @@ use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use reqwest::StatusCode;
-use sse_codec_tokio::{reconnect, Backoff, Connection, EventStream, OwnedItem, ReconnectError};
+use sse_codec_tokio::{
+    reconnect, Backoff, Connection, Event, EventStream, OwnedItem, ReconnectError, SseStream,
+};
 use sse_codec_wasm_tests::readable_stream_chunks;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -492,4 +494,32 @@ async fn dropping_readable_stream_chunks_aborts_the_fetch() {
         answer, "closed",
         "the connection stayed open after the drop"
     );
+}
+
+#[wasm_bindgen_test]
+async fn sse_stream_encodes_in_the_browser_without_keep_alive() {
+    // The crate docs: SseStream encodes in the browser; only its
+    // keep-alive (tokio's timer) needs a clock.
+    let events = futures_util::stream::iter([
+        Event::new("hello").with_id("1"),
+        Event::new("world").with_event_type("greeting"),
+    ]);
+    let body: Vec<Bytes> = SseStream::new(events)
+        .retry(2000)
+        .try_collect()
+        .await
+        .expect("no error");
+    assert_eq!(
+        String::from_utf8(body.concat()).expect("UTF-8"),
+        "retry: 2000\n\nid: 1\ndata: hello\n\nevent: greeting\nid:\ndata: world\n\n"
+    );
+}
+
+#[wasm_bindgen_test]
+#[should_panic(expected = "time not implemented on this platform")]
+fn sse_stream_keep_alive_panics_in_the_browser() {
+    // As the crate docs say: tokio's timer reads `Instant::now`, which
+    // `wasm32-unknown-unknown` does not have.
+    let _ =
+        SseStream::new(futures_util::stream::empty::<Event>()).keep_alive(Duration::from_secs(15));
 }
