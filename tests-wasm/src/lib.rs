@@ -12,10 +12,10 @@ use std::task::{ready, Context, Poll};
 
 use bytes::Bytes;
 use futures_util::Stream;
-use js_sys::{Object, Reflect, Uint8Array};
+use js_sys::Uint8Array;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{ReadableStream, ReadableStreamDefaultReader};
+use web_sys::{ReadableStream, ReadableStreamDefaultReader, ReadableStreamReadResult};
 
 /// The chunks of a `ReadableStream` of `Uint8Array`s (a `fetch` body) as a
 /// `Stream` of `Bytes` for `EventStream` (each chunk is copied into wasm
@@ -72,13 +72,14 @@ impl ReadableStreamChunks {
 
     /// The `{ done, value }` of a read: `Ok(None)` at the end.
     fn chunk(result: JsValue) -> Result<Option<Bytes>, JsValue> {
-        let result: Object = result
-            .dyn_into()
-            .map_err(|_| JsValue::from_str("reader.read() did not give an object"))?;
-        if Reflect::get(&result, &JsValue::from_str("done"))?.as_bool() == Some(true) {
+        // `read()` resolves with a plain object (a dictionary: no class to
+        // check with `dyn_into`), read with the dictionary's getters.
+        let result: ReadableStreamReadResult = result.unchecked_into();
+        if result.get_done() == Some(true) {
             return Ok(None);
         }
-        let chunk: Uint8Array = Reflect::get(&result, &JsValue::from_str("value"))?
+        let chunk: Uint8Array = result
+            .get_value()
             .dyn_into()
             .map_err(|_| js_sys::TypeError::new("a body chunk that is not a Uint8Array"))?;
         Ok(Some(Bytes::from(chunk.to_vec())))
