@@ -282,7 +282,10 @@ fn headers_cors_and_accel_buffering() {
     let err = stderr(&output);
     assert!(err.starts_with("< 200 OK\n"), "{err}");
     assert!(err.contains("< content-type: text/event-stream\n"), "{err}");
-    assert!(err.contains("< cache-control: no-cache, no-transform\n"), "{err}");
+    assert!(
+        err.contains("< cache-control: no-cache, no-transform\n"),
+        "{err}"
+    );
     assert!(err.contains("< access-control-allow-origin: *\n"), "{err}");
     assert!(!err.contains("x-accel-buffering"), "{err}");
     let server = serve("headers-accel", &["--accel-buffering-no"]);
