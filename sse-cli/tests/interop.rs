@@ -11,6 +11,9 @@
 
 mod support;
 
+#[path = "../../tests/interop/chromium.rs"]
+mod chromium;
+
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -166,9 +169,7 @@ async fn hold(State(server): State<PageServer>) -> &'static str {
     ignore = "headless Chromium not found (/usr/bin/chromium or $CHROMIUM): run tests/interop/setup.sh"
 )]
 async fn chromium_event_source_receives_the_served_events_and_resumes() {
-    let chromium = std::env::var_os("CHROMIUM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    let chromium = chromium::chromium_path();
     if !chromium.exists() {
         return unavailable(&format!("Chromium not found at {}", chromium.display()));
     }
@@ -200,22 +201,7 @@ async fn chromium_event_source_receives_the_served_events_and_resumes() {
     tokio::spawn(async move { axum::serve(listener, app).await });
     let profile = temp_dir("interop-chromium-profile");
     let mut command = Command::new(&chromium);
-    command.args([
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-extensions",
-        "--no-first-run",
-        "--mute-audio",
-        &format!("--user-data-dir={}", profile.display()),
-        "--dump-dom",
-        &format!("{origin}/page"),
-    ]);
+    command.args(chromium::dump_dom_args(&profile, &format!("{origin}/page")));
     let output = tokio::task::spawn_blocking(move || run(command))
         .await
         .unwrap();

@@ -14,6 +14,9 @@
 
 mod common;
 
+#[path = "../../tests/interop/chromium.rs"]
+mod chromium;
+
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -258,22 +261,7 @@ async fn chromium_dump_dom(chromium: &Path, page: &str) -> std::process::Output 
     let profile = tempfile_dir("sse-codec-hub-chromium");
     let mut command = tokio::process::Command::new(chromium);
     command
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--disable-dev-shm-usage",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-extensions",
-            "--no-first-run",
-            "--mute-audio",
-            &format!("--user-data-dir={}", profile.display()),
-            "--dump-dom",
-            page,
-        ])
+        .args(chromium::dump_dom_args(&profile, page))
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -319,9 +307,7 @@ fn tempfile_dir(prefix: &str) -> std::path::PathBuf {
     ignore = "headless Chromium not found (/usr/bin/chromium or $CHROMIUM; apt-get install chromium); with CI set this fails instead"
 )]
 async fn chromium_event_source_resumes_on_another_node_exactly_once() {
-    let chromium = std::env::var_os("CHROMIUM")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| "/usr/bin/chromium".into());
+    let chromium = chromium::chromium_path();
     within(async {
         let redis = RedisServer::start();
         let options = Options {

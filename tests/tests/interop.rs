@@ -24,6 +24,9 @@
 #[path = "../interop/server.rs"]
 mod server;
 
+#[path = "../interop/chromium.rs"]
+mod chromium;
+
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
@@ -165,9 +168,7 @@ fn describe(output: &Output) -> String {
     ignore = "headless Chromium not found (/usr/bin/chromium or $CHROMIUM): run tests/interop/setup.sh"
 )]
 async fn chromium_event_source() {
-    let chromium = std::env::var_os("CHROMIUM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    let chromium = chromium::chromium_path();
     if !chromium.exists() {
         unavailable(&format!("Chromium not found at {}", chromium.display()));
         return;
@@ -179,21 +180,10 @@ async fn chromium_event_source() {
         server.base.rsplit(':').next().unwrap_or_default()
     ));
     let started = Instant::now();
-    let output = run(Command::new(&chromium).args([
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-extensions",
-        "--no-first-run",
-        "--mute-audio",
-        &format!("--user-data-dir={}", profile.display()),
-        "--dump-dom",
+    let output = run(Command::new(&chromium).args(chromium::dump_dom_args(
+        &profile,
         &format!("{}/page", server.base),
-    ]))
+    )))
     .await;
     let _ = std::fs::remove_dir_all(&profile);
     eprintln!("chromium ran for {:?}", started.elapsed());
