@@ -1,7 +1,7 @@
 //! What the browser tests and the benchmark share (wasm32 only, empty
 //! elsewhere; the tests are in `tests/`, the server in `src/bin/`).
 //!
-//! [`readable_stream_chunks`] is how to follow a `fetch` body with
+//! `readable_stream_chunks` (on wasm32) is how to follow a `fetch` body with
 //! `EventStream` without reqwest: the `Uint8Array` chunks of a
 //! `web_sys::ReadableStream`, read through its reader, as `Bytes`.
 #![cfg(target_arch = "wasm32")]
