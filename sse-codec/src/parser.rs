@@ -430,7 +430,9 @@ impl LineParser {
     )]
     pub fn parse<'a>(&mut self, input: &'a [u8]) -> (usize, Parsed<'a>) {
         // The steady state: at the start of a line (or just after a CR).
-        if self.scanned != 0 || self.bom_possible || self.discarding {
+        // `|`, not `||`: one branch for the three tests, not three (W4 in
+        // 4 KiB and 7 B chunks -1.5% instructions).
+        if (self.scanned != 0) | self.bom_possible | self.discarding {
             return self.parse_slow(input);
         }
         let mut start = 0;
