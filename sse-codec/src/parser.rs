@@ -62,14 +62,14 @@ impl<'a> Line<'a> {
     /// ```
     #[inline(always)]
     pub fn parse(line: &'a [u8]) -> Line<'a> {
+        // Keep-alive comments first: one byte tells them.
+        if let Some(text) = line.strip_prefix(b":") {
+            return Line::Comment(text);
+        }
         // Most lines of real streams are `data:` lines: no need to look for
         // the colon (`data` holds none, so the first colon is this one).
         if let Some(value) = line.strip_prefix(b"data:") {
             return Line::Data(field_value(value));
-        }
-        // Keep-alive comments are the next most common.
-        if let Some(text) = line.strip_prefix(b":") {
-            return Line::Comment(text);
         }
         Line::parse_general(line)
     }
