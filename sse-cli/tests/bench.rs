@@ -2,6 +2,7 @@
 //! (the real binary) and raw servers served.
 
 mod nginx;
+mod support;
 
 use nginx::{head, raw_server, sse, sse_with_input, stderr, stdout, Serve, Step};
 use serde_json::Value;

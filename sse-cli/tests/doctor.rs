@@ -3,6 +3,7 @@
 //! of `sse serve`, buffering and not, and compressing.
 
 mod nginx;
+mod support;
 
 use nginx::{check, head, raw_server, sse, sse_with_input, stderr, stdout, Nginx, Serve, Step};
 

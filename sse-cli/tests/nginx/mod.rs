@@ -5,7 +5,7 @@
 
 #![allow(dead_code, unreachable_pub)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -103,10 +103,11 @@ pub fn unix_ms() -> u128 {
         .as_millis()
 }
 
-/// `sse serve FILE --listen 127.0.0.1:0 ARGS`, killed on drop.
+/// `sse serve` of a stream written to a temporary file
+/// ([`support::Serve`](crate::support::Serve), killed on drop).
 pub struct Serve {
+    serve: crate::support::Serve,
     pub url: String,
-    child: Child,
     _dir: PathBuf,
 }
 
@@ -116,40 +117,10 @@ impl Serve {
         let dir = temp_dir("serve");
         let file = dir.join("stream.sse");
         std::fs::write(&file, stream).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sse"))
-            .arg("serve")
-            .arg(&file)
-            .args(["--listen", "127.0.0.1:0"])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("sse serve runs");
-        let stderr = child.stderr.take().unwrap();
-        let (line, got) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut first = String::new();
-            let mut reader = BufReader::new(stderr);
-            let _ = reader.read_line(&mut first);
-            let _ = line.send(first);
-            // Keep draining, so that serve never blocks on a full pipe.
-            let _ = std::io::copy(&mut reader, &mut std::io::sink());
-        });
-        let first = got
-            .recv_timeout(Duration::from_secs(20))
-            .unwrap_or_default();
-        let url = first
-            .trim()
-            .strip_prefix("sse serve: listening on ")
-            .unwrap_or_else(|| {
-                let _ = child.kill();
-                panic!("sse serve said {first:?}")
-            })
-            .to_owned();
+        let serve = crate::support::Serve::start(&file, args);
         Serve {
-            url,
-            child,
+            url: serve.url.clone(),
+            serve,
             _dir: dir,
         }
     }
@@ -162,13 +133,6 @@ impl Serve {
             .next()
             .and_then(|port| port.parse().ok())
             .expect("a port in the URL")
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
