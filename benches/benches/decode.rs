@@ -278,6 +278,22 @@ fn sse_core(case: &Case) -> Counts {
     (events, bytes)
 }
 
+/// sse-core 0.2: its `SseStream` over a stream of `Bytes`, the way an HTTP
+/// client's body reaches it (each chunk an owned, reference-counted `Bytes`
+/// to drop once decoded): like for like with the `bytes` and tokio stream
+/// rows.
+fn sse_core_stream(case: &Case) -> Counts {
+    use sse_core::{SseEvent, SseStream};
+    let (mut events, mut bytes) = (0, 0);
+    drain(SseStream::new(chunk_stream(case)), |item| {
+        if let SseEvent::Message(message) = item.expect("sse-core error") {
+            events += 1;
+            bytes += black_box(message.data).len() as u64;
+        }
+    });
+    (events, bytes)
+}
+
 /// sse-parse 0.1: the sans-IO `SseParser::feed` + `next_event`.
 fn sse_parse(case: &Case) -> Counts {
     let mut parser = sse_parse::SseParser::new();
@@ -360,7 +376,20 @@ fn memcpy(case: &Case) -> Counts {
     (case.expected.line_breaks, pos as u64)
 }
 
-const ROWS: [(&str, Row); 13] = [
+/// Taking each chunk as an owned `Bytes` and dropping it, as a stream of an
+/// HTTP body's chunks hands them out: a clone (one atomic increment of the
+/// shared reference count) and a drop (one atomic decrement). Every row fed
+/// `Bytes` pays this before decoding anything.
+fn bytes_refcount(case: &Case) -> Counts {
+    let mut len = 0;
+    for chunk in &case.chunks {
+        let chunk = black_box(chunk.clone());
+        len += chunk.len() as u64;
+    }
+    (case.expected.line_breaks, len)
+}
+
+const ROWS: [(&str, Row); 15] = [
     ("sse-codec borrowed", ours_borrowed),
     ("sse-codec borrowed + UTF-8", ours_borrowed_utf8),
     ("sse-codec owned", ours_owned),
@@ -368,16 +397,18 @@ const ROWS: [(&str, Row); 13] = [
     ("sse-codec-tokio stream", ours_tokio_stream),
     ("sse-stream", sse_stream),
     ("sse-core", sse_core),
+    ("sse-core stream", sse_core_stream),
     ("sse-parse", sse_parse),
     ("sseer", sseer),
     ("eventsource-stream", eventsource_stream),
     ("async-sse", async_sse),
     ("memchr2 scan", memchr2_scan),
     ("memcpy", memcpy),
+    ("Bytes clone + drop", bytes_refcount),
 ];
 
 fn is_baseline(name: &str) -> bool {
-    name == "memchr2 scan" || name == "memcpy"
+    name == "memchr2 scan" || name == "memcpy" || name == "Bytes clone + drop"
 }
 
 /// The benchmark filter given on the command line (`cargo bench -- FILTER`),

@@ -831,7 +831,7 @@ mod shared {
                 // buffer's content. Buffers are cleared after a dispatch,
                 // so their content moves into the event.
                 let data = match (self.engine.raw.take_pending(), source) {
-                    (Some((a, b)), Source::Chunk) => self.chunk.slice(start + a..start + b),
+                    (Some((a, b)), Source::Chunk) => self.chunk_data(start + a..start + b),
                     (Some((a, b)), Source::Carry) => self.engine.take_carried(start + a..start + b),
                     (None, _) => self.engine.raw.event_buffers_mut().1.take(),
                 };
@@ -850,6 +850,25 @@ mod shared {
                     .transpose()?
                     .map(|item| item.to_owned_item()),
             )
+        }
+
+        /// `chunk[range]` as `Bytes`: the single-line data of an event
+        /// dispatched in place. When the dispatch used up the chunk (one
+        /// event per read, as a live server flushes them), the chunk itself
+        /// moves into the event, trimmed to the data: a slice would cost an
+        /// atomic reference-count increment now and a decrement when the
+        /// decoder lets go of the chunk, more than the rest of decoding a
+        /// short event (`decode/w1/event` in `benches/benches/decode.rs`).
+        #[inline]
+        fn chunk_data(&mut self, range: core::ops::Range<usize>) -> Bytes {
+            if self.pos == self.chunk.len() {
+                let mut data = core::mem::take(&mut self.chunk);
+                self.pos = 0;
+                data.truncate(range.end);
+                bytes::Buf::advance(&mut data, range.start);
+                return data;
+            }
+            self.chunk.slice(range)
         }
 
         /// Moves the bytes of the current chunk not decoded yet to the carry

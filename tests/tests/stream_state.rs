@@ -141,6 +141,13 @@ fn bytes_decoder_shares_single_line_data_with_the_input() {
     assert!(inside.contains(&first.id().as_ptr()));
     assert_eq!(second.data(), "a\nb");
     assert_eq!(second.id(), "1");
+    // The last event used up the chunk: the chunk itself moved into it
+    // (trimmed), still the input's bytes.
+    let Some(OwnedItem::Event(last)) = items.last() else {
+        panic!("{items:?}")
+    };
+    assert_eq!(last.data_bytes(), "filler");
+    assert!(inside.contains(&last.data_bytes().as_ptr()));
     // A chunk of fewer than 16 bytes with its lines whole: its data is
     // shared, its ID and event type are copies.
     let short = Bytes::from_static(b"id: 9\ndata: z\n\n");
