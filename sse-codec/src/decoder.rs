@@ -140,7 +140,11 @@ impl Builder {
     /// A [`RawDecoder`] over the given buffers (for use without an allocator).
     pub fn build_raw<B: Buffer>(self, buffers: Buffers<B>) -> RawDecoder<B> {
         RawDecoder {
-            parser: LineParser::with_max_line_length(self.max_line_length),
+            parser: if self.comments {
+                LineParser::with_max_line_length(self.max_line_length)
+            } else {
+                LineParser::with_max_line_length(self.max_line_length).skip_comments()
+            },
             max_event_size: self.max_event_size,
             comments: self.comments,
             data: buffers.data,

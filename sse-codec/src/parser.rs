@@ -12,7 +12,8 @@
 //! already scanned, so that re-presenting the same unterminated line with more
 //! bytes appended costs only the new bytes. Its state between calls is a few
 //! words: whether the BOM may still come, whether the last byte was a CR, how
-//! far it scanned, and whether it is skipping the rest of an over-long line.
+//! far it scanned, and whether it is skipping the rest of an over-long line (or
+//! of a comment, which a decoder that does not report comments has it skip).
 
 use memchr::{memchr, memchr2};
 
@@ -367,8 +368,13 @@ pub struct LineParser {
     bom_possible: bool,
     /// The last line ended with a CR: a LF right after it belongs to it.
     after_cr: bool,
-    /// Skipping the rest of an over-long line.
+    /// Skipping the rest of an over-long line, or of a comment.
     discarding: bool,
+    /// While `discarding` a comment: its length so far (for the line limit,
+    /// which applies to comments too). 0 for an over-long line.
+    comment_len: usize,
+    /// Comments are skipped, not returned (see [`LineParser::skip_comments`]).
+    skip_comments: bool,
     /// Bytes at the front of the unconsumed input already known to hold no line end.
     scanned: usize,
 }
@@ -396,8 +402,22 @@ impl LineParser {
             bom_possible: true,
             after_cr: false,
             discarding: false,
+            comment_len: 0,
+            skip_comments: false,
             scanned: 0,
         }
+    }
+
+    /// Comment lines are consumed without being returned, as if they were
+    /// not there (a decoder that does not report comments sets this). A
+    /// comment that spans calls is consumed as its bytes come, instead of
+    /// waiting to be whole: the keep-alive a server sends every few seconds
+    /// costs a caller no copy however the stream is cut. Comments are still
+    /// held to the maximum line length ([`Parsed::LineTooLong`]), as any
+    /// line.
+    pub(crate) const fn skip_comments(mut self) -> Self {
+        self.skip_comments = true;
+        self
     }
 
     /// The maximum line length in bytes.
@@ -407,7 +427,10 @@ impl LineParser {
 
     /// Forgets the current stream and starts a new one (a BOM may come again).
     pub fn reset(&mut self) {
-        *self = LineParser::with_max_line_length(self.max_line_length);
+        *self = LineParser {
+            skip_comments: self.skip_comments,
+            ..LineParser::with_max_line_length(self.max_line_length)
+        };
     }
 
     /// Whether the parser is inside a line: some bytes of it were seen (or
@@ -453,7 +476,83 @@ impl LineParser {
                 (start + 1, Parsed::Line(Line::Empty))
             }
             Some(&b'd') | None => self.find_line(input, start, Search::Data),
+            Some(&b':') if self.skip_comments => self.skip_comments_then_parse(input, start),
             Some(_) => self.find_line(input, start, Search::Short),
+        }
+    }
+
+    /// [`parse`](Self::parse) at a comment that is to be skipped: skips it
+    /// (and any comments right after it), then parses the next line. Out of
+    /// line, so that `parse` stays small where it is inlined.
+    #[inline(never)]
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "`start < input.len()` where a byte at `start` was read"
+    )]
+    fn skip_comments_then_parse<'a>(
+        &mut self,
+        input: &'a [u8],
+        mut start: usize,
+    ) -> (usize, Parsed<'a>) {
+        loop {
+            start = match self.skip_comment(input, start) {
+                Ok(next) => next,
+                Err(parsed) => return parsed,
+            };
+            return match input.get(start) {
+                Some(&b':') => continue,
+                Some(&b'\n') => (start + 1, Parsed::Line(Line::Empty)),
+                Some(&b'\r') => {
+                    self.after_cr = true;
+                    (start + 1, Parsed::Line(Line::Empty))
+                }
+                Some(&b'd') | None => self.find_line(input, start, Search::Data),
+                Some(_) => self.find_line(input, start, Search::Short),
+            };
+        }
+    }
+
+    /// Consumes the comment line at `input[start..]`: `Ok` with where the
+    /// next line starts (after a CRLF's LF too), or `Err` with what to
+    /// return: the comment has no line end yet (its bytes so far are
+    /// consumed; the rest are discarded as they come), it is over-long, or
+    /// it ends with the input's last byte, a CR.
+    #[inline(always)]
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "`start < input.len()` (a `:` was read there); `end` is a line end found in `rest = input[start..]`"
+    )]
+    fn skip_comment<'a>(
+        &mut self,
+        input: &'a [u8],
+        start: usize,
+    ) -> Result<usize, (usize, Parsed<'a>)> {
+        let rest = &input[start..];
+        match find_short_line_end(rest) {
+            Some(end) if end > self.max_line_length => Err(self.line_at(input, start, end)),
+            Some(end) => {
+                let next = start + end + 1;
+                if rest[end] != b'\r' {
+                    return Ok(next);
+                }
+                match input.get(next) {
+                    Some(&b'\n') => Ok(next + 1),
+                    Some(_) => Ok(next),
+                    None => {
+                        self.after_cr = true;
+                        Err((next, Parsed::NeedMore))
+                    }
+                }
+            }
+            None => {
+                self.discarding = true;
+                if rest.len() > self.max_line_length {
+                    return Err((input.len(), Parsed::LineTooLong));
+                }
+                self.comment_len = rest.len();
+                Err((input.len(), Parsed::NeedMore))
+            }
         }
     }
 
@@ -491,12 +590,28 @@ impl LineParser {
                 continue;
             }
             if self.discarding {
-                match memchr2(b'\n', b'\r', rest) {
-                    None => return (input.len(), Parsed::NeedMore),
+                match find_line_end(rest) {
+                    None if self.comment_len == 0 => return (input.len(), Parsed::NeedMore),
+                    None => {
+                        // A skipped comment: held to the line limit as if
+                        // it were kept.
+                        self.comment_len = self.comment_len.saturating_add(rest.len());
+                        if self.comment_len > self.max_line_length {
+                            self.comment_len = 0;
+                            return (input.len(), Parsed::LineTooLong);
+                        }
+                        return (input.len(), Parsed::NeedMore);
+                    }
                     Some(end) => {
                         self.discarding = false;
                         self.after_cr = rest[end] == b'\r';
                         start += end + 1;
+                        let comment_len = core::mem::take(&mut self.comment_len);
+                        if comment_len != 0
+                            && comment_len.saturating_add(end) > self.max_line_length
+                        {
+                            return (start, Parsed::LineTooLong);
+                        }
                         continue;
                     }
                 }
@@ -696,6 +811,95 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The lines of `input` cut at `cuts`, comments left out: `(length,
+    /// too long)` each (an empty line has length 0), and how many.
+    fn lines_without_comments(
+        input: &[u8],
+        cuts: [usize; 2],
+        max: usize,
+        skip: bool,
+    ) -> ([(usize, bool); 16], usize) {
+        let mut parser = LineParser::with_max_line_length(max);
+        if skip {
+            parser = parser.skip_comments();
+        }
+        let mut found = [(0, false); 16];
+        let mut n = 0;
+        let mut pos = 0;
+        for end in [cuts[0], cuts[1], input.len()] {
+            loop {
+                let (used, parsed) = parser.parse(&input[pos..end]);
+                assert!(pos + used <= end, "consumed beyond the input");
+                pos += used;
+                found[n] = match parsed {
+                    Parsed::NeedMore => break,
+                    Parsed::Line(Line::Comment(_)) => continue,
+                    Parsed::LineTooLong => (0, true),
+                    Parsed::Line(Line::Empty) => (0, false),
+                    Parsed::Line(Line::Data(v)) => (v.len() + 6, false),
+                    Parsed::Line(_) => (99, false),
+                };
+                n += 1;
+            }
+        }
+        if skip {
+            // Every input here ends with a line end or inside a comment.
+            assert_eq!(pos, input.len(), "every byte consumed");
+        }
+        (found, n)
+    }
+
+    /// Comments skipped as their bytes come (the decoder's way when it does
+    /// not report them) leave the same lines, and the same over-long
+    /// verdicts, as comments parsed whole, however the input is cut.
+    #[test]
+    fn skipped_comments_leave_the_same_lines_at_every_cut() {
+        let inputs: [&[u8]; 8] = [
+            b"\n: keepalive\n\ndata: a\n\n",
+            b"\n: ka\r\n: kb\r\rdata: b\r\n\r\n",
+            b"\n:\n:\r:x\r\ndata: c\n\n:",
+            b"\n: 0123456789abcdef\ndata: 1\n\n",
+            b"\n: 0123456789a\r\ndata: 1\n",
+            b"\n: 012345678\ndata: 1\n: 0123456789ab\r",
+            b"\xEF\xBB\xBF: first\r\n:\r\n\n",
+            b": first line\n: 0123456789abcdefghij\r\n\n",
+        ];
+        for input in inputs {
+            let want = lines_without_comments(input, [0, 0], 12, false);
+            for a in 0..=input.len() {
+                for b in a..=input.len() {
+                    assert_eq!(
+                        lines_without_comments(input, [a, b], 12, true),
+                        want,
+                        "{input:?} cut at {a} and {b}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_comment_without_its_end_is_consumed_not_kept() {
+        let mut parser = LineParser::with_max_line_length(8).skip_comments();
+        assert_eq!(parser.parse(b"\n"), (1, Parsed::Line(Line::Empty)));
+        assert_eq!(parser.parse(b": keep"), (6, Parsed::NeedMore));
+        assert!(parser.in_line());
+        assert_eq!(parser.parse(b"al"), (2, Parsed::NeedMore));
+        // Nine bytes: over the limit, reported once, the rest discarded.
+        assert_eq!(parser.parse(b"i"), (1, Parsed::LineTooLong));
+        assert_eq!(parser.parse(b"ve"), (2, Parsed::NeedMore));
+        assert_eq!(parser.parse(b"\r\n\n"), (3, Parsed::Line(Line::Empty)));
+        // Comments in one piece: consumed up to the next line.
+        assert_eq!(
+            parser.parse(b":a\r\n:b\rdata: x\n"),
+            (15, Parsed::Line(Line::Data(b"x")))
+        );
+        // A CR ends the input: its LF may come next.
+        assert_eq!(parser.parse(b":c\r"), (3, Parsed::NeedMore));
+        assert_eq!(parser.parse(b"\n\n"), (2, Parsed::Line(Line::Empty)));
+        assert!(!parser.in_line());
     }
 
     #[test]
