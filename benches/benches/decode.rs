@@ -173,7 +173,7 @@ fn ours_borrowed(case: &Case) -> Counts {
 }
 
 /// `Decoder::feed` + `Feed::next_item`, every value checked as UTF-8 text
-/// (`RawEvent::data_str`, and `str::from_utf8` of the event type and ID):
+/// (`RawEvent::data_str`, `event_type_str` and `id_str`):
 /// what every peer hands out, still without allocating.
 fn ours_borrowed_utf8(case: &Case) -> Counts {
     use sse_codec_core::{Decoder, Item};
@@ -184,8 +184,8 @@ fn ours_borrowed_utf8(case: &Case) -> Counts {
         while let Some(item) = feed.next_item() {
             if let Ok(Item::Event(event)) = item {
                 let data = event.data_str().expect("UTF-8 data");
-                let event_type = std::str::from_utf8(event.event_type()).expect("UTF-8 type");
-                let id = std::str::from_utf8(event.id()).expect("UTF-8 id");
+                let event_type = event.event_type_str().expect("UTF-8 type");
+                let id = event.id_str().expect("UTF-8 id");
                 black_box((event_type, id));
                 events += 1;
                 bytes += black_box(data).len() as u64;

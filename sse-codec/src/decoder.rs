@@ -62,9 +62,38 @@ impl<'a> RawEvent<'a> {
     /// # Errors
     /// When the data is not valid UTF-8; see [`RawEvent::to_event`] for a lossy
     /// conversion.
+    ///
+    /// ```
+    /// use sse_codec_core::{Decoder, Item};
+    ///
+    /// let mut decoder = Decoder::new();
+    /// let mut feed = decoder.feed(b"event: tick\nid: 7\ndata: caf\xC3\xA9\n\n");
+    /// let Some(Ok(Item::Event(event))) = feed.next_item() else { panic!() };
+    /// assert_eq!(event.data_str(), Ok("café"));
+    /// assert_eq!(event.event_type_str(), Ok("tick"));
+    /// assert_eq!(event.id_str(), Ok("7"));
+    /// ```
+    #[inline]
     pub fn data_str(&self) -> Result<&'a str, Utf8Error> {
-        // A fast check first; `core`'s only to tell where the error is.
-        simdutf8::basic::from_utf8(self.data).or_else(|_| core::str::from_utf8(self.data))
+        text(self.data)
+    }
+
+    /// The event type as `&str` (`message` when the stream set none).
+    ///
+    /// # Errors
+    /// When the event type is not valid UTF-8.
+    #[inline]
+    pub fn event_type_str(&self) -> Result<&'a str, Utf8Error> {
+        text(self.event_type())
+    }
+
+    /// The last event ID as `&str`.
+    ///
+    /// # Errors
+    /// When the ID is not valid UTF-8.
+    #[inline]
+    pub fn id_str(&self) -> Result<&'a str, Utf8Error> {
+        text(self.id)
     }
 
     /// The event as an owned [`Event`](crate::Event), invalid UTF-8 replaced
@@ -73,6 +102,16 @@ impl<'a> RawEvent<'a> {
     #[inline]
     pub fn to_event(&self) -> crate::Event {
         crate::Event::from_raw_parts(self.event_type, self.data, self.id)
+    }
+}
+
+/// `bytes` as text: the shared fast check first (short ASCII values in
+/// registers), `core`'s validator only to tell where an error is.
+#[inline(always)]
+fn text(bytes: &[u8]) -> Result<&str, Utf8Error> {
+    match crate::utf8::utf8(bytes) {
+        Some(text) => Ok(text),
+        None => core::str::from_utf8(bytes),
     }
 }
 
@@ -620,7 +659,39 @@ fn parse_retry(value: &[u8]) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_retry;
+    use super::{parse_retry, RawEvent};
+
+    /// The text accessors agree with `core::str::from_utf8`, errors
+    /// included, on ASCII, non-ASCII and invalid values, short and long.
+    #[test]
+    fn text_accessors_agree_with_core() {
+        let long = [b'x'; 300];
+        let values: [&[u8]; 7] = [
+            b"",
+            b"ascii",
+            "caf\u{e9}".as_bytes(),
+            b"bad \xC3",
+            b"\xFF",
+            &long,
+            b"0123456789abcdef\xE2\x82",
+        ];
+        for value in values {
+            let event = RawEvent {
+                event_type: value,
+                data: value,
+                id: value,
+            };
+            let want = core::str::from_utf8(value);
+            assert_eq!(event.data_str(), want, "{value:?}");
+            assert_eq!(event.id_str(), want, "{value:?}");
+            let want_type = if value.is_empty() {
+                Ok("message")
+            } else {
+                want
+            };
+            assert_eq!(event.event_type_str(), want_type, "{value:?}");
+        }
+    }
 
     #[test]
     fn retry_values() {

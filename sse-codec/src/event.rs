@@ -4,6 +4,7 @@ use alloc::string::String;
 use core::fmt;
 
 use crate::decoder::Item;
+use crate::utf8::utf8;
 
 /// A dispatched event, owned: its event type, data and last event ID, all
 /// valid UTF-8 (invalid bytes in the stream were replaced by U+FFFD).
@@ -33,12 +34,13 @@ enum Repr {
         data_len: usize,
         event_type_len: usize,
     },
-    /// Each value a UTF-8-checked slice of shared input.
+    /// The data a UTF-8-checked slice of shared input; the event type and
+    /// ID too, or, when short, held in place.
     #[cfg(feature = "bytes")]
     Shared {
-        event_type: Utf8Bytes,
+        event_type: Meta,
         data: Utf8Bytes,
-        id: Utf8Bytes,
+        id: Meta,
     },
 }
 
@@ -113,20 +115,19 @@ impl Event {
 
     #[cfg(feature = "bytes")]
     #[inline]
-    pub(crate) fn from_shared(
-        event_type: bytes::Bytes,
-        data: bytes::Bytes,
-        id: bytes::Bytes,
-    ) -> Self {
+    pub(crate) fn from_shared(event_type: RawMeta, data: bytes::Bytes, id: RawMeta) -> Self {
         // All three checked first, then each moved once into place: making
         // the `Utf8Bytes` one after the other moved them through the stack
         // several times, in loads that had to wait for the stores before.
-        if utf8(&data).is_some() && utf8(&event_type).is_some() && utf8(&id).is_some() {
+        if utf8(&data).is_some()
+            && utf8(event_type.as_bytes()).is_some()
+            && utf8(id.as_bytes()).is_some()
+        {
             return Event {
                 repr: Repr::Shared {
-                    event_type: Utf8Bytes(event_type),
+                    event_type: Meta(event_type),
                     data: Utf8Bytes(data),
-                    id: Utf8Bytes(id),
+                    id: Meta(id),
                 },
             };
         }
@@ -137,12 +138,12 @@ impl Event {
     #[cfg(feature = "bytes")]
     #[cold]
     #[inline(never)]
-    fn from_shared_lossy(event_type: bytes::Bytes, data: bytes::Bytes, id: bytes::Bytes) -> Self {
+    fn from_shared_lossy(event_type: RawMeta, data: bytes::Bytes, id: RawMeta) -> Self {
         Event {
             repr: Repr::Shared {
-                event_type: Utf8Bytes::new(event_type),
+                event_type: Meta::new(event_type),
                 data: Utf8Bytes::new(data),
-                id: Utf8Bytes::new(id),
+                id: Meta::new(id),
             },
         }
     }
@@ -227,54 +228,6 @@ impl Event {
     }
 }
 
-/// `bytes` as `&str` if it is valid UTF-8: the check that runs on every
-/// value. Short ASCII values (most field values of real streams) are
-/// recognised eight bytes at a time, inline; other values go to a validator:
-/// `core`'s for short ones, SIMD (32 or 64 bytes at a time) for long ones.
-#[inline(always)]
-#[allow(unsafe_code)]
-pub(crate) fn utf8(bytes: &[u8]) -> Option<&str> {
-    if is_short_ascii(bytes) {
-        // SAFETY: every byte is below 0x80 (checked just above), and ASCII
-        // is valid UTF-8. Handing ASCII to `core::str::from_utf8` instead
-        // made decoding W1 in 4 KiB chunks into owned events about 25%
-        // slower, relative to sse-core in the same run (BENCHMARKS.md,
-        // "unsafe").
-        return Some(unsafe { core::str::from_utf8_unchecked(bytes) });
-    }
-    validate(bytes)
-}
-
-/// [`utf8`] for values that are long or not ASCII.
-#[inline(never)]
-fn validate(bytes: &[u8]) -> Option<&str> {
-    if bytes.len() < 128 {
-        core::str::from_utf8(bytes).ok()
-    } else {
-        simdutf8::basic::from_utf8(bytes).ok()
-    }
-}
-
-/// Whether `bytes` is at most 256 bytes long and all ASCII: the high bits of
-/// all its bytes, OR-ed together eight at a time, are clear.
-#[inline(always)]
-fn is_short_ascii(bytes: &[u8]) -> bool {
-    if bytes.len() > 256 {
-        return false;
-    }
-    let mut any = 0u64;
-    let mut words = bytes.chunks_exact(8);
-    for word in &mut words {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(word);
-        any |= u64::from_ne_bytes(w);
-    }
-    for &byte in words.remainder() {
-        any |= u64::from(byte);
-    }
-    any & 0x8080_8080_8080_8080 == 0
-}
-
 /// Appends `bytes`, replacing invalid UTF-8 as `String::from_utf8_lossy` does.
 #[inline(always)]
 fn push_lossy(text: &mut String, bytes: &[u8]) {
@@ -288,6 +241,148 @@ fn push_lossy(text: &mut String, bytes: &[u8]) {
 #[inline(never)]
 fn push_replaced(text: &mut String, bytes: &[u8]) {
     text.push_str(&String::from_utf8_lossy(bytes));
+}
+
+/// An event type or ID as a [`BytesDecoder`](crate::BytesDecoder) hands it
+/// to an event, not yet checked for UTF-8: a short value copied in place, a
+/// longer one shared.
+///
+/// Most event types and IDs are short: copying one into the event costs
+/// less than sharing it, which takes an atomic reference-count increment
+/// now and a decrement when the event is dropped, or an allocation
+/// (`decode/w3/event` in `benches/benches/decode.rs`, where every event has
+/// both: 20% less time per event with them in place).
+#[cfg(feature = "bytes")]
+#[derive(Clone)]
+pub(crate) enum RawMeta {
+    Inline(Inline),
+    Shared(bytes::Bytes),
+}
+
+#[cfg(feature = "bytes")]
+impl RawMeta {
+    /// The value of `buffer` (an event type), which it may give up.
+    #[inline(always)]
+    pub(crate) fn taken(buffer: &mut crate::buffer::SharedBuffer) -> RawMeta {
+        let value = crate::Buffer::as_bytes(buffer);
+        if value.is_empty() {
+            return RawMeta::Shared(bytes::Bytes::new());
+        }
+        match Inline::new(value) {
+            Some(inline) => RawMeta::Inline(inline),
+            None => RawMeta::Shared(buffer.take()),
+        }
+    }
+
+    /// The value of `buffer` (the last event ID), which it keeps.
+    #[inline(always)]
+    pub(crate) fn shared(buffer: &mut crate::buffer::SharedBuffer) -> RawMeta {
+        let value = crate::Buffer::as_bytes(buffer);
+        if value.is_empty() {
+            return RawMeta::Shared(bytes::Bytes::new());
+        }
+        match Inline::new(value) {
+            Some(inline) => RawMeta::Inline(inline),
+            None => RawMeta::Shared(buffer.share()),
+        }
+    }
+
+    #[inline(always)]
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            RawMeta::Inline(inline) => inline.as_bytes(),
+            RawMeta::Shared(bytes) => bytes,
+        }
+    }
+}
+
+/// Up to [`Inline::CAPACITY`] bytes held in place.
+#[cfg(feature = "bytes")]
+#[derive(Clone, Copy)]
+pub(crate) struct Inline {
+    len: u8,
+    bytes: [u8; Inline::CAPACITY],
+}
+
+#[cfg(feature = "bytes")]
+impl Inline {
+    /// The longest value held in place: with its length, as large as a
+    /// `Bytes`, which the event would hold otherwise.
+    pub(crate) const CAPACITY: usize = 23;
+
+    /// `value` in place, if it is short enough. Copied in at most three
+    /// fixed-size moves (a `copy_from_slice` of a variable length is a call
+    /// to `memcpy`, even for none: W1's events have neither value).
+    #[inline(always)]
+    #[allow(
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        reason = "each range is within `value` (of `len` bytes, checked per arm) and within `bytes` (`len <= CAPACITY`)"
+    )]
+    pub(crate) fn new(value: &[u8]) -> Option<Inline> {
+        let len = value.len();
+        let mut bytes = [0; Self::CAPACITY];
+        match len {
+            0 => {}
+            1..=3 => {
+                bytes[0] = value[0];
+                bytes[len / 2] = value[len / 2];
+                bytes[len - 1] = value[len - 1];
+            }
+            4..=7 => {
+                bytes[..4].copy_from_slice(&value[..4]);
+                bytes[len - 4..len].copy_from_slice(&value[len - 4..]);
+            }
+            8..=15 => {
+                bytes[..8].copy_from_slice(&value[..8]);
+                bytes[len - 8..len].copy_from_slice(&value[len - 8..]);
+            }
+            16..=Self::CAPACITY => {
+                bytes[..16].copy_from_slice(&value[..16]);
+                bytes[len - 8..len].copy_from_slice(&value[len - 8..]);
+            }
+            _ => return None,
+        }
+        Some(Inline {
+            len: u8::try_from(len).ok()?,
+            bytes,
+        })
+    }
+
+    #[inline(always)]
+    fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..usize::from(self.len)).unwrap_or_default()
+    }
+}
+
+/// An event type or ID in an event: a [`RawMeta`] whose bytes are valid
+/// UTF-8. Made only by [`Meta::new`] and by [`Event::from_shared`] right
+/// after `utf8` accepted the bytes.
+#[cfg(feature = "bytes")]
+#[derive(Clone)]
+struct Meta(RawMeta);
+
+#[cfg(feature = "bytes")]
+impl Meta {
+    /// `value` itself when it is UTF-8, else a lossy copy.
+    #[inline(always)]
+    fn new(value: RawMeta) -> Self {
+        if utf8(value.as_bytes()).is_some() {
+            Meta(value)
+        } else {
+            Meta(RawMeta::Shared(Utf8Bytes::replaced(value.as_bytes()).0))
+        }
+    }
+
+    #[inline]
+    fn as_str(&self) -> &str {
+        match &self.0 {
+            RawMeta::Shared(bytes) => Utf8Bytes::as_checked_str(bytes),
+            // A few bytes, checked again rather than trusted: no `unsafe`
+            // for values this short.
+            RawMeta::Inline(inline) => core::str::from_utf8(inline.as_bytes()).unwrap_or_default(),
+        }
+    }
 }
 
 /// `Bytes` that hold valid UTF-8: checked once, when made. Made only by
@@ -318,16 +413,24 @@ impl Utf8Bytes {
     }
 
     #[inline]
-    #[allow(unsafe_code)]
     fn as_str(&self) -> &str {
-        debug_assert!(core::str::from_utf8(&self.0).is_ok());
-        // SAFETY: a `Utf8Bytes` is made in two places only (`new`, and
+        Utf8Bytes::as_checked_str(&self.0)
+    }
+
+    /// The text of bytes held by a `Utf8Bytes` or a `Meta` (whose shared
+    /// bytes are checked the same way).
+    #[inline]
+    #[allow(unsafe_code)]
+    fn as_checked_str(bytes: &bytes::Bytes) -> &str {
+        debug_assert!(core::str::from_utf8(bytes).is_ok());
+        // SAFETY: only the bytes of a `Utf8Bytes` or of a `Meta`'s shared
+        // value come here. Each is made in two places only (`new`, and
         // `Event::from_shared` after `utf8` accepted the bytes), both of
         // which store only bytes that are valid UTF-8 (checked by `utf8`, or
         // a `String`'s), and `Bytes` is immutable. Checking again on every
         // access cost as much as the rest of decoding a small event (see
         // BENCHMARKS.md, "unsafe").
-        unsafe { core::str::from_utf8_unchecked(&self.0) }
+        unsafe { core::str::from_utf8_unchecked(bytes) }
     }
 }
 
@@ -392,7 +495,7 @@ impl Item<'_> {
 
 #[cfg(all(test, feature = "bytes"))]
 mod tests {
-    use super::{Event, Utf8Bytes};
+    use super::{Event, Inline, RawMeta, Utf8Bytes};
     use bytes::Bytes;
 
     #[test]
@@ -426,12 +529,24 @@ mod tests {
         }
     }
 
+    /// Every length up to the capacity is copied exactly (the copy is
+    /// made of overlapping fixed-size moves); longer values are not held.
+    #[test]
+    fn inline_values_hold_every_length_up_to_the_capacity() {
+        let source: alloc::vec::Vec<u8> = (1..=40).collect();
+        for len in 0..=Inline::CAPACITY {
+            let inline = Inline::new(&source[..len]).expect("short enough");
+            assert_eq!(inline.as_bytes(), &source[..len], "{len} bytes");
+        }
+        assert!(Inline::new(&source[..=Inline::CAPACITY]).is_none());
+    }
+
     #[test]
     fn shared_events_read_their_values() {
         let event = Event::from_shared(
-            Bytes::from_static(b"t\xff"),
+            RawMeta::Shared(Bytes::from_static(b"t\xff")),
             Bytes::from_static("d é".as_bytes()),
-            Bytes::from_static(b"7"),
+            RawMeta::Inline(Inline::new(b"7").unwrap()),
         );
         assert_eq!(
             (event.event_type(), event.data(), event.id()),
@@ -439,50 +554,5 @@ mod tests {
         );
         assert_eq!(event.clone().into_data(), "d é");
         assert_eq!(event, Event::from_parts("t\u{fffd}", "d é", "7"));
-    }
-}
-
-#[cfg(test)]
-mod utf8_tests {
-    use super::utf8;
-
-    const ALL_BYTES: [u8; 256] = {
-        let mut all = [0; 256];
-        let mut i = 0;
-        while i < 256 {
-            all[i] = i as u8;
-            i += 1;
-        }
-        all
-    };
-
-    /// The ASCII shortcut never accepts a non-ASCII byte: every byte value at
-    /// every position of values around the word and length boundaries gets
-    /// the same verdict as `core`'s validator.
-    #[test]
-    fn utf8_agrees_with_core_for_every_byte_at_every_position() {
-        for len in [1, 7, 8, 9, 16, 31, 63, 64, 65, 127, 128, 255, 256, 257, 300] {
-            let mut value = alloc::vec![b'a'; len];
-            for at in [0, len / 2, len - 1] {
-                // Miri runs a sample: every value would take it minutes.
-                let bytes: &[u8] = if cfg!(miri) {
-                    &[0x00, 0x7F, 0x80, 0xBF, 0xC3, 0xFF]
-                } else {
-                    &ALL_BYTES
-                };
-                for &byte in bytes {
-                    value[at] = byte;
-                    assert_eq!(
-                        utf8(&value),
-                        core::str::from_utf8(&value).ok(),
-                        "len {len}, byte {byte:#x} at {at}"
-                    );
-                }
-                value[at] = b'a';
-            }
-        }
-        let text = "é😀\u{2028}".repeat(20);
-        assert_eq!(utf8(text.as_bytes()), Some(text.as_str()));
-        assert_eq!(utf8(&text.as_bytes()[..5]), None, "a cut character");
     }
 }

@@ -143,6 +143,7 @@ mod event;
 mod feed;
 mod parser;
 mod server;
+mod utf8;
 
 pub use buffer::{Buffer, BufferFull, SliceBuffer};
 pub use decoder::{Buffers, Builder, Item, RawDecoder, RawEvent};

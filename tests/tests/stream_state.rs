@@ -112,15 +112,21 @@ fn seeded_last_event_id_is_used_until_the_stream_changes_it() {
     );
 }
 
-/// Single-line data is a slice of the input chunk. The event type and ID
-/// are slices too when the chunk holds many events (512 bytes or more);
-/// in a smaller chunk (one event, as a live server flushes them) they are
-/// copied, which costs less than three reference-count round trips.
+/// Single-line data is a slice of the input chunk. An event type or ID of
+/// more than 23 bytes is a slice too when the chunk holds many events (512
+/// bytes or more); in a smaller chunk (one event, as a live server flushes
+/// them) it is copied, which costs less than reference-count round trips.
+/// A shorter one is held in the event itself: neither shared nor allocated.
 #[test]
 fn bytes_decoder_shares_single_line_data_with_the_input() {
     use bytes::Bytes;
     let mut decoder = sse_codec_core::BytesDecoder::new();
-    let mut text = b"event: t\nid: 1\ndata: payload\n\ndata: a\ndata: b\n\n".to_vec();
+    let long_type = "an-event-type-of-30-bytes-long";
+    let long_id = "an-id-of-twenty-four-byt";
+    let mut text = format!(
+        "event: {long_type}\nid: {long_id}\ndata: payload\n\nevent: t\nid: 1\ndata: a\ndata: b\n\n"
+    )
+    .into_bytes();
     let filler = b"data: filler\n\n";
     while text.len() < 512 {
         text.extend_from_slice(filler);
@@ -137,10 +143,21 @@ fn bytes_decoder_shares_single_line_data_with_the_input() {
         inside.contains(&data.as_ptr()),
         "single-line data is a slice of the input"
     );
+    assert_eq!((first.event_type(), first.id()), (long_type, long_id));
     assert!(inside.contains(&first.event_type().as_ptr()));
     assert!(inside.contains(&first.id().as_ptr()));
     assert_eq!(second.data(), "a\nb");
-    assert_eq!(second.id(), "1");
+    assert_eq!((second.event_type(), second.id()), ("t", "1"));
+    let held = second as *const _ as *const u8;
+    let held = held..held.wrapping_add(std::mem::size_of_val(second));
+    assert!(
+        held.contains(&second.event_type().as_ptr()),
+        "a short event type is held in the event"
+    );
+    assert!(
+        held.contains(&second.id().as_ptr()),
+        "a short ID is held in the event"
+    );
     // The last event used up the chunk: the chunk itself moved into it
     // (trimmed), still the input's bytes.
     let Some(OwnedItem::Event(last)) = items.last() else {
