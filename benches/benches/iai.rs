@@ -20,7 +20,7 @@ use std::hint::black_box;
 use bytes::{Bytes, BytesMut};
 use gungraun::prelude::*;
 use sse_codec_benches::iai::{self, ENCODE_EVENTS};
-use sse_codec_benches::{llm_tokens, Chunking, Expected};
+use sse_codec_benches::{llm_tokens, multiline_lines, Chunking, Expected};
 use sse_codec_core::{EventRef, Frame};
 
 /// One input cut into chunks, as slices of one buffer and as `Bytes` cut off
@@ -157,42 +157,91 @@ fn peer_sse_core(case: Case) -> Case {
     case
 }
 
-/// Setup (not counted): the data of the first W1 events.
-fn w1_data() -> Vec<String> {
-    llm_tokens(ENCODE_EVENTS)
+/// One event to encode, owning its fields.
+struct Ev {
+    event_type: Option<String>,
+    id: Option<String>,
+    data: String,
 }
 
-fn data_ref(data: &str) -> EventRef<'_> {
-    EventRef {
-        event_type: None,
-        id: None,
-        data: Some(data),
-        retry: None,
+impl Ev {
+    fn as_ref(&self) -> EventRef<'_> {
+        EventRef {
+            event_type: self.event_type.as_deref(),
+            id: self.id.as_deref(),
+            data: Some(&self.data),
+            retry: None,
+        }
     }
 }
 
-// `EventRef::encode_to_vec` into one reused buffer, per W1 event.
+/// Setup (not counted): the first W1 events (data only).
+fn w1_events() -> Vec<Ev> {
+    llm_tokens(ENCODE_EVENTS)
+        .into_iter()
+        .map(|data| Ev {
+            event_type: None,
+            id: None,
+            data,
+        })
+        .collect()
+}
+
+/// Setup (not counted): the first W3 events (`event`, `id`, ten data lines).
+fn w3_events() -> Vec<Ev> {
+    (0..ENCODE_EVENTS)
+        .map(|n| Ev {
+            event_type: Some("update".into()),
+            id: Some(n.to_string()),
+            data: multiline_lines(n).join("\n"),
+        })
+        .collect()
+}
+
+// `EventRef::encode_to_vec` into one reused buffer, per event.
 #[library_benchmark]
-#[bench::w1(w1_data())]
-fn encode_to_vec(events: Vec<String>) -> (Vec<String>, u64) {
+#[bench::w1(w1_events())]
+#[bench::w3(w3_events())]
+fn encode_to_vec(events: Vec<Ev>) -> (Vec<Ev>, u64) {
     let mut buf = Vec::new();
     let mut bytes = 0;
-    for data in &events {
+    for e in &events {
         buf.clear();
-        data_ref(data).encode_to_vec(&mut buf).expect("valid event");
+        e.as_ref().encode_to_vec(&mut buf).expect("valid event");
         bytes += black_box(&buf).len() as u64;
     }
     (events, bytes)
 }
 
-// `Frame::event`: a fresh `Bytes` per W1 event.
+// `Frame::event`: a fresh `Bytes` per event.
 #[library_benchmark]
-#[bench::w1(w1_data())]
-fn frame_event(events: Vec<String>) -> (Vec<String>, u64) {
+#[bench::w1(w1_events())]
+#[bench::w3(w3_events())]
+fn frame_event(events: Vec<Ev>) -> (Vec<Ev>, u64) {
     let mut bytes = 0;
-    for data in &events {
-        let frame = Frame::event(&data_ref(data)).expect("valid event");
+    for e in &events {
+        let frame = Frame::event(&e.as_ref()).expect("valid event");
         bytes += black_box(frame).as_bytes().len() as u64;
+    }
+    (events, bytes)
+}
+
+// The peer: sse-stream 0.3's `Sse::encode`, a fresh `Bytes` per event (as
+// the criterion row: its `Sse` owns its fields, so they are copied in).
+#[library_benchmark]
+#[bench::w1(w1_events())]
+#[bench::w3(w3_events())]
+fn peer_sse_stream(events: Vec<Ev>) -> (Vec<Ev>, u64) {
+    let mut bytes = 0;
+    for e in &events {
+        let mut sse = sse_stream::Sse::default().data(e.data.as_str());
+        if let Some(t) = &e.event_type {
+            sse = sse.event(t.as_str());
+        }
+        if let Some(id) = &e.id {
+            sse = sse.id(id.as_str());
+        }
+        bytes += black_box(sse.encode().expect("valid event")).len() as u64;
     }
     (events, bytes)
 }
@@ -202,6 +251,9 @@ library_benchmark_group!(
     benchmarks = [borrowed, bytes_decoder, peer_sse_core]
 );
 
-library_benchmark_group!(name = encode, benchmarks = [encode_to_vec, frame_event]);
+library_benchmark_group!(
+    name = encode,
+    benchmarks = [encode_to_vec, frame_event, peer_sse_stream]
+);
 
 main!(library_benchmark_groups = decode, encode);
