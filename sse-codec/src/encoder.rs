@@ -312,6 +312,11 @@ impl<'a> EventRef<'a> {
     /// counts its encoded length: everything the writers need to know first.
     fn plan(&self) -> Result<Plan, EncodeError> {
         self.validate()?;
+        self.plan_valid()
+    }
+
+    /// [`plan`](Self::plan) for an event already validated.
+    fn plan_valid(&self) -> Result<Plan, EncodeError> {
         let data_break = self.data.and_then(find_line_break);
         let mut counter = Counter::default();
         write_event(self, data_break, &mut counter);
@@ -408,86 +413,23 @@ impl<'a> EventRef<'a> {
     /// ```
     #[cfg(feature = "alloc")]
     pub fn encode_to_vec(&self, out: &mut alloc::vec::Vec<u8>) -> Result<(), EncodeError> {
-        if self.encode_one_data_line_to_vec(out)? {
+        self.validate()?;
+        // Into the room `out` already has (a reused buffer): one pass, the
+        // data's line breaks found as it is copied. If the room runs out,
+        // undo and count first.
+        let start = out.len();
+        if write_event_in_room(self, out).is_some() {
             return Ok(());
         }
+        out.truncate(start);
         let Plan {
             len: needed,
             data_break,
-        } = self.plan()?;
+        } = self.plan_valid()?;
         out.try_reserve(needed)
             .map_err(|_| EncodeError::BufferTooSmall { needed })?;
         write_event(self, data_break, &mut VecSink(out));
         Ok(())
-    }
-
-    /// The fast path of [`encode_to_vec`](Self::encode_to_vec) for the
-    /// common case, data of one line written into a buffer that has room
-    /// (a reused one): the data is copied while it is checked for line
-    /// breaks, a block at a time, instead of being scanned first and copied
-    /// after. Returns `Ok(false)`, with `out` as it was, when the data turns
-    /// out to have a line break or `out` would have to grow.
-    #[cfg(feature = "alloc")]
-    #[inline]
-    #[allow(
-        clippy::arithmetic_side_effects,
-        reason = "`out.len() <= out.capacity()`, and `start` is `out.len()` before writing"
-    )]
-    fn encode_one_data_line_to_vec(
-        &self,
-        out: &mut alloc::vec::Vec<u8>,
-    ) -> Result<bool, EncodeError> {
-        /// Small enough to be in the L1 cache still when it is copied.
-        const BLOCK: usize = 4096;
-        let Some(data) = self.data else {
-            return Ok(false);
-        };
-        self.validate()?;
-        let head = EventRef {
-            data: None,
-            ..*self
-        };
-        let mut counter = Counter::default();
-        write_event(&head, None, &mut counter);
-        // The lines before `data`, the empty line, and `data: <data>` + LF.
-        let Some(len) = counter
-            .total()
-            .and_then(|n| n.checked_add(data.len()))
-            .and_then(|n| n.checked_add(7))
-        else {
-            return Ok(false);
-        };
-        if data.is_empty() || out.capacity() - out.len() < len {
-            return Ok(false);
-        }
-        let start = out.len();
-        let mut sink = VecSink(out);
-        if let Some(event_type) = self.event_type {
-            put_line(&mut sink, "event: ", "event:\n", event_type);
-        }
-        if let Some(id) = self.id {
-            put_line(&mut sink, "id: ", "id:\n", id);
-        }
-        if let Some(ms) = self.retry {
-            let mut digits = [0u8; 20];
-            put_line(
-                &mut sink,
-                "retry: ",
-                "retry:\n",
-                format_u64(ms, &mut digits),
-            );
-        }
-        out.extend_from_slice(b"data: ");
-        for block in data.as_bytes().chunks(BLOCK) {
-            if has_line_break(block) {
-                out.truncate(start);
-                return Ok(false);
-            }
-            out.extend_from_slice(block);
-        }
-        out.extend_from_slice(b"\n\n");
-        debug_assert_eq!(out.len() - start, len, "the fast path's length is wrong");
-        Ok(true)
     }
 
     /// Appends the event to `out`, growing it at most once.
@@ -966,6 +908,103 @@ fn write_event<S: Sink>(event: &EventRef<'_>, data_break: Option<usize>, sink: &
         put_lines(sink, "data: ", "data:\n", data, data_break);
     }
     sink.put("\n");
+}
+
+/// The size of the blocks in which [`write_event_in_room`] looks for line
+/// breaks in the data and copies it: small enough to be in the L1 cache still
+/// when it is copied, right after it was searched.
+#[cfg(feature = "alloc")]
+const BLOCK: usize = 4096;
+
+/// Appends `piece` to `out` if it fits in `out`'s spare capacity; `None`,
+/// with nothing written, if it does not.
+#[cfg(feature = "alloc")]
+#[inline]
+fn put_in_room(out: &mut alloc::vec::Vec<u8>, piece: &[u8]) -> Option<()> {
+    if out.spare_capacity_mut().len() < piece.len() {
+        return None;
+    }
+    out.extend_from_slice(piece);
+    Some(())
+}
+
+/// Writes a line of a field that cannot contain line breaks, as `put_line`.
+#[cfg(feature = "alloc")]
+#[inline]
+fn put_line_in_room(
+    out: &mut alloc::vec::Vec<u8>,
+    with_value: &str,
+    empty: &str,
+    value: &str,
+) -> Option<()> {
+    if value.is_empty() {
+        put_in_room(out, empty.as_bytes())
+    } else {
+        put_in_room(out, with_value.as_bytes())?;
+        put_in_room(out, value.as_bytes())?;
+        put_in_room(out, b"\n")
+    }
+}
+
+/// Writes the (validated) event into the spare capacity of `out`, in one
+/// pass: the data is searched for line breaks a block at a time and each
+/// block is copied right after it was searched. Never grows `out`: returns
+/// `None`, with `out` partly written, as soon as a piece does not fit; the
+/// caller truncates it. At most the spare capacity plus one block is
+/// searched in vain then.
+#[cfg(feature = "alloc")]
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "`pos + i` and `pos + block.len()` are at most `rest.len()`"
+)]
+fn write_event_in_room(event: &EventRef<'_>, out: &mut alloc::vec::Vec<u8>) -> Option<()> {
+    if let Some(event_type) = event.event_type {
+        put_line_in_room(out, "event: ", "event:\n", event_type)?;
+    }
+    if let Some(id) = event.id {
+        put_line_in_room(out, "id: ", "id:\n", id)?;
+    }
+    if let Some(ms) = event.retry {
+        let mut digits = [0u8; 20];
+        put_line_in_room(out, "retry: ", "retry:\n", format_u64(ms, &mut digits))?;
+    }
+    if let Some(data) = event.data {
+        let mut rest = data.as_bytes();
+        // One `data` line per iteration: `rest` up to its first line break.
+        loop {
+            let first = rest.get(..BLOCK).unwrap_or(rest);
+            let mut found = memchr::memchr2(b'\n', b'\r', first);
+            let end = if rest.is_empty() || found == Some(0) {
+                put_in_room(out, b"data:\n")?;
+                found
+            } else {
+                put_in_room(out, b"data: ")?;
+                let mut pos = 0;
+                let mut block = first;
+                loop {
+                    if let Some(i) = found {
+                        put_in_room(out, block.get(..i).unwrap_or_default())?;
+                        put_in_room(out, b"\n")?;
+                        break Some(pos + i);
+                    }
+                    put_in_room(out, block)?;
+                    pos += block.len();
+                    let tail = rest.get(pos..).unwrap_or_default();
+                    if tail.is_empty() {
+                        put_in_room(out, b"\n")?;
+                        break None;
+                    }
+                    block = tail.get(..BLOCK).unwrap_or(tail);
+                    found = memchr::memchr2(b'\n', b'\r', block);
+                }
+            };
+            let Some(i) = end else { break };
+            let tail = rest.get(i..).unwrap_or_default();
+            let skip = if tail.starts_with(b"\r\n") { 2 } else { 1 };
+            rest = tail.get(skip..).unwrap_or_default();
+        }
+    }
+    put_in_room(out, b"\n")
 }
 
 /// Writes `text` as comment lines; `first_break` is `find_line_break(text)`.
@@ -1457,6 +1496,77 @@ mod tests {
         let cap = v.capacity();
         event.encode_to_vec(&mut v).expect("valid");
         assert_eq!(v.capacity(), cap);
+    }
+
+    /// `encode_to_vec` into a buffer with `room` bytes of spare capacity
+    /// after a prefix: the output is `expected`, and the buffer grew only if
+    /// it had to, and then once.
+    #[cfg(feature = "alloc")]
+    fn check_vec_with_room(event: &EventRef<'_>, expected: &[u8], room: usize) {
+        let mut v = Vec::with_capacity(3 + room);
+        v.extend_from_slice(b"pre");
+        let cap = v.capacity();
+        event.encode_to_vec(&mut v).expect("valid");
+        assert_eq!(&v[..3], b"pre");
+        assert_eq!(&v[3..], expected, "{event:?} with room {room}");
+        if cap - 3 >= expected.len() {
+            assert_eq!(v.capacity(), cap, "grew with room {room}: {event:?}");
+        }
+    }
+
+    #[cfg(feature = "alloc")]
+    #[test]
+    fn vec_with_room_equals_slice_output_at_every_capacity() {
+        // The one-pass path (the event fits in the room) and its fallback
+        // (it does not, found out at every possible piece) agree with the
+        // slice encoder.
+        for event in typical().into_iter().chain(random_events(300, 13)) {
+            let Ok(expected) = enc(&event) else { continue };
+            for room in 0..=expected.len() + 1 {
+                check_vec_with_room(&event, &expected, room);
+            }
+            check_vec_with_room(&event, &expected, 4096);
+        }
+    }
+
+    #[cfg(feature = "alloc")]
+    #[test]
+    fn vec_with_room_splits_long_data_at_block_edges() {
+        // Line breaks, CRLF and multi-byte characters on both sides of the
+        // 4 KiB blocks in which the one-pass path searches and copies.
+        let unit = "abcdefghijklmnopqrstuvwxyz0123456789é€😀";
+        for brk in ["\n", "\r", "\r\n"] {
+            for at in [0, 1, 4093, 4094, 4095, 4096, 4097, 8191, 8192, 8193] {
+                for len in [4095, 4096, 4097, 8192, 9000] {
+                    let mut d: String = unit.repeat(len / unit.len() + 1);
+                    while d.len() > len {
+                        d.pop();
+                    }
+                    let at = (0..=at.min(d.len()))
+                        .rev()
+                        .find(|&i| d.is_char_boundary(i))
+                        .expect("0 is a boundary");
+                    d.insert_str(at, brk);
+                    let e = EventRef::new(&d).with_id("9");
+                    let expected = reference(&e).into_bytes();
+                    check_vec_with_room(&e, &expected, expected.len());
+                    check_vec_with_room(&e, &expected, expected.len() - 1);
+                    check_vec_with_room(&e, &expected, 5000);
+                    check_vec_with_room(&e, &expected, 20_000);
+                }
+            }
+        }
+    }
+
+    #[cfg(feature = "alloc")]
+    #[test]
+    fn vec_with_room_refusals_write_nothing() {
+        for (event, err) in refused() {
+            let mut v = Vec::with_capacity(4096);
+            v.extend_from_slice(b"pre");
+            assert_eq!(event.encode_to_vec(&mut v), Err(err));
+            assert_eq!(v, b"pre");
+        }
     }
 
     #[cfg(feature = "bytes")]
