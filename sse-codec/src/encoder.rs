@@ -324,6 +324,29 @@ impl<'a> EventRef<'a> {
         Ok(Plan { len, data_break })
     }
 
+    /// At least the encoded length, computed without looking at the data:
+    /// each of its line breaks (one or two bytes) becomes at most an LF and
+    /// `data: ` (seven bytes), so the data lines take at most seven bytes per
+    /// byte of data plus `data: ` and LF. `None` if it overflows `usize`.
+    #[cfg(feature = "bytes")]
+    fn len_bound(&self) -> Option<usize> {
+        // `event: ` + LF, `id: ` + LF, `retry: ` + 20 digits + LF, and the
+        // empty line.
+        let event_type = self
+            .event_type
+            .map_or(Some(0), |t| t.len().checked_add(8))?;
+        let id = self.id.map_or(Some(0), |id| id.len().checked_add(5))?;
+        let retry = if self.retry.is_some() { 28 } else { 0 };
+        let data = self.data.map_or(Some(0), |data| {
+            data.len().checked_mul(7).and_then(|n| n.checked_add(7))
+        })?;
+        event_type
+            .checked_add(id)?
+            .checked_add(retry)?
+            .checked_add(data)?
+            .checked_add(1)
+    }
+
     /// The exact number of bytes the encoding functions write for this event.
     ///
     /// # Errors
@@ -492,10 +515,21 @@ impl<'a> EventRef<'a> {
     /// ```
     #[cfg(feature = "bytes")]
     pub fn encode_to_buf<B: bytes::BufMut + ?Sized>(&self, out: &mut B) -> Result<(), EncodeError> {
+        self.validate()?;
+        // A growable buffer (`BytesMut`, `Vec`) has room for any bound: write
+        // in one pass, without counting first.
+        if self
+            .len_bound()
+            .is_some_and(|bound| out.remaining_mut() >= bound)
+        {
+            let data_break = self.data.and_then(find_line_break);
+            write_event(self, data_break, &mut BufSink(out));
+            return Ok(());
+        }
         let Plan {
             len: needed,
             data_break,
-        } = self.plan()?;
+        } = self.plan_valid()?;
         if out.remaining_mut() < needed {
             return Err(EncodeError::BufferTooSmall { needed });
         }
@@ -851,26 +885,53 @@ fn has_line_break(s: &[u8]) -> bool {
 /// LF) when `value` is empty. `value` contains no CR or LF.
 #[inline]
 fn put_line<S: Sink>(sink: &mut S, with_value: &str, empty: &str, value: &str) {
+    put_line_ending(sink, with_value, empty, value, "\n");
+}
+
+/// `put_line` with the line ended by `end` (which `empty` ends with too):
+/// the last data line and the empty line after it are put as one piece.
+#[inline]
+fn put_line_ending<S: Sink>(sink: &mut S, with_value: &str, empty: &str, value: &str, end: &str) {
     if value.is_empty() {
         sink.put(empty);
     } else {
         sink.put(with_value);
         sink.put(value);
-        sink.put("\n");
+        sink.put(end);
     }
 }
+
+/// The pieces of a field written once per line of its value: `with_value`
+/// and `empty` as for `put_line`, and the same for the last line, which
+/// ends with `last_end` (and `last_empty` with it).
+struct Lines {
+    with_value: &'static str,
+    empty: &'static str,
+    last_empty: &'static str,
+    last_end: &'static str,
+}
+
+/// `data` lines, the last one followed by the empty line that ends the event.
+const DATA_LINES: Lines = Lines {
+    with_value: "data: ",
+    empty: "data:\n",
+    last_empty: "data:\n\n",
+    last_end: "\n\n",
+};
+
+/// Comment lines.
+const COMMENT_LINES: Lines = Lines {
+    with_value: ":",
+    empty: ":\n",
+    last_empty: ":\n",
+    last_end: "\n",
+};
 
 /// Writes one line per line of `text` (split at CRLF, lone CR, lone LF),
 /// as `put_line` does. `first_break` is `find_line_break(text)`, found once
 /// by the plan.
-#[inline]
-fn put_lines<S: Sink>(
-    sink: &mut S,
-    with_value: &str,
-    empty: &str,
-    text: &str,
-    first_break: Option<usize>,
-) {
+#[inline(always)]
+fn put_lines<S: Sink>(sink: &mut S, lines: &Lines, text: &str, first_break: Option<usize>) {
     let mut rest = text;
     let mut next = first_break;
     while let Some(i) = next {
@@ -879,7 +940,7 @@ fn put_lines<S: Sink>(
         let Some((line, tail)) = rest.split_at_checked(i) else {
             break;
         };
-        put_line(sink, with_value, empty, line);
+        put_line(sink, lines.with_value, lines.empty, line);
         let skip = if tail.as_bytes().starts_with(b"\r\n") {
             2
         } else {
@@ -888,11 +949,18 @@ fn put_lines<S: Sink>(
         rest = tail.get(skip..).unwrap_or_default();
         next = find_line_break(rest);
     }
-    put_line(sink, with_value, empty, rest);
+    put_line_ending(
+        sink,
+        lines.with_value,
+        lines.last_empty,
+        rest,
+        lines.last_end,
+    );
 }
 
 /// Writes the event, which has been validated; `data_break` is
 /// `find_line_break` of its data.
+#[inline(always)]
 fn write_event<S: Sink>(event: &EventRef<'_>, data_break: Option<usize>, sink: &mut S) {
     if let Some(event_type) = event.event_type {
         put_line(sink, "event: ", "event:\n", event_type);
@@ -904,10 +972,10 @@ fn write_event<S: Sink>(event: &EventRef<'_>, data_break: Option<usize>, sink: &
         let mut digits = [0u8; 20];
         put_line(sink, "retry: ", "retry:\n", format_u64(ms, &mut digits));
     }
-    if let Some(data) = event.data {
-        put_lines(sink, "data: ", "data:\n", data, data_break);
+    match event.data {
+        Some(data) => put_lines(sink, &DATA_LINES, data, data_break),
+        None => sink.put("\n"),
     }
-    sink.put("\n");
 }
 
 /// The size of the blocks in which [`write_event_in_room`] looks for line
@@ -971,35 +1039,36 @@ fn write_event_in_room(event: &EventRef<'_>, out: &mut alloc::vec::Vec<u8>) -> O
     if let Some(data) = event.data {
         let mut rest = data.as_bytes();
         // One `data` line per iteration: `rest` up to its first line break.
+        // The last line is written with the empty line that ends the event.
         loop {
-            let first = rest.get(..BLOCK).unwrap_or(rest);
-            let mut found = memchr::memchr2(b'\n', b'\r', first);
-            let end = if rest.is_empty() || found == Some(0) {
+            if rest.is_empty() {
+                return put_in_room(out, b"data:\n\n");
+            }
+            let mut block = rest.get(..BLOCK).unwrap_or(rest);
+            let mut found = memchr::memchr2(b'\n', b'\r', block);
+            let end = if found == Some(0) {
                 put_in_room(out, b"data:\n")?;
-                found
+                0
             } else {
                 put_in_room(out, b"data: ")?;
                 let mut pos = 0;
-                let mut block = first;
                 loop {
                     if let Some(i) = found {
                         put_in_room(out, block.get(..i).unwrap_or_default())?;
                         put_in_room(out, b"\n")?;
-                        break Some(pos + i);
+                        break pos + i;
                     }
                     put_in_room(out, block)?;
                     pos += block.len();
                     let tail = rest.get(pos..).unwrap_or_default();
                     if tail.is_empty() {
-                        put_in_room(out, b"\n")?;
-                        break None;
+                        return put_in_room(out, b"\n\n");
                     }
                     block = tail.get(..BLOCK).unwrap_or(tail);
                     found = memchr::memchr2(b'\n', b'\r', block);
                 }
             };
-            let Some(i) = end else { break };
-            let tail = rest.get(i..).unwrap_or_default();
+            let tail = rest.get(end..).unwrap_or_default();
             let skip = if tail.starts_with(b"\r\n") { 2 } else { 1 };
             rest = tail.get(skip..).unwrap_or_default();
         }
@@ -1009,7 +1078,7 @@ fn write_event_in_room(event: &EventRef<'_>, out: &mut alloc::vec::Vec<u8>) -> O
 
 /// Writes `text` as comment lines; `first_break` is `find_line_break(text)`.
 fn write_comment<S: Sink>(text: &str, first_break: Option<usize>, sink: &mut S) {
-    put_lines(sink, ":", ":\n", text, first_break);
+    put_lines(sink, &COMMENT_LINES, text, first_break);
 }
 
 /// The plan for writing `text` as comment lines.
@@ -1566,6 +1635,32 @@ mod tests {
             v.extend_from_slice(b"pre");
             assert_eq!(event.encode_to_vec(&mut v), Err(err));
             assert_eq!(v, b"pre");
+        }
+    }
+
+    #[cfg(feature = "bytes")]
+    #[test]
+    fn bufmut_every_room_up_to_the_bound() {
+        // With room for the bound the event is written in one pass, below it
+        // counted first: both write exactly the slice encoder's bytes, and
+        // nothing past them.
+        for event in typical().into_iter().chain(random_events(300, 17)) {
+            let Ok(expected) = enc(&event) else { continue };
+            let bound = event.len_bound().expect("small event");
+            assert!(bound >= expected.len(), "{event:?}");
+            for room in [
+                expected.len(),
+                expected.len() + 1,
+                bound - 1,
+                bound,
+                bound + 1,
+            ] {
+                let mut arr = vec![0xC3u8; room.max(expected.len())];
+                let mut window: &mut [u8] = &mut arr[..];
+                assert_eq!(event.encode_to_buf(&mut window), Ok(()));
+                assert_eq!(&arr[..expected.len()], &expected[..], "{event:?}");
+                assert!(arr[expected.len()..].iter().all(|&b| b == 0xC3));
+            }
         }
     }
 
