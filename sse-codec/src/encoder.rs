@@ -1037,6 +1037,11 @@ fn write_event_in_room(event: &EventRef<'_>, out: &mut alloc::vec::Vec<u8>) -> O
         put_line_in_room(out, "retry: ", "retry:\n", format_u64(ms, &mut digits))?;
     }
     if let Some(data) = event.data {
+        // The data lines take more than the data: give up before searching
+        // it when it cannot fit (a new, empty Vec).
+        if out.spare_capacity_mut().len() < data.len() {
+            return None;
+        }
         let mut rest = data.as_bytes();
         // One `data` line per iteration: `rest` up to its first line break.
         // The last line is written with the empty line that ends the event.
