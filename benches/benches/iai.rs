@@ -15,7 +15,8 @@
 //! The encoder cases encode the first 1,000 events of W1 and of W3 with
 //! `EventRef::encode_to_vec` into one reused buffer, with `Frame::event`,
 //! with `encode_to_vec` into a new `Vec` turned into `Bytes`, and with the
-//! peer, sse-stream's `Sse::encode`.
+//! peer, sse-stream's `Sse::encode`; and copy the encoded events into a new
+//! `Bytes` each (the cost of a fresh `Bytes` without any encoding).
 
 // gungraun's macros generate undocumented modules and items.
 #![allow(missing_docs)]
@@ -246,6 +247,32 @@ fn vec_to_bytes(events: Vec<Ev>) -> (Vec<Ev>, u64) {
     (events, bytes)
 }
 
+/// Setup (not counted): the events, encoded.
+fn encoded(events: Vec<Ev>) -> Vec<Vec<u8>> {
+    events
+        .iter()
+        .map(|e| {
+            let mut out = Vec::new();
+            e.as_ref().encode_to_vec(&mut out).expect("valid event");
+            out
+        })
+        .collect()
+}
+
+// Each encoded event copied into a new `Vec` of its size, turned into
+// `Bytes`: what any encoder that returns a fresh `Bytes` spends besides
+// encoding (one allocation, one copy, the `Bytes`).
+#[library_benchmark]
+#[bench::w1(encoded(w1_events()))]
+#[bench::w3(encoded(w3_events()))]
+fn memcpy_to_bytes(encoded: Vec<Vec<u8>>) -> (Vec<Vec<u8>>, u64) {
+    let mut bytes = 0;
+    for e in &encoded {
+        bytes += black_box(Bytes::from(e.to_vec())).len() as u64;
+    }
+    (encoded, bytes)
+}
+
 // The peer: sse-stream 0.3's `Sse::encode`, a fresh `Bytes` per event (as
 // the criterion row: its `Sse` owns its fields, so they are copied in).
 #[library_benchmark]
@@ -273,7 +300,13 @@ library_benchmark_group!(
 
 library_benchmark_group!(
     name = encode,
-    benchmarks = [encode_to_vec, frame_event, vec_to_bytes, peer_sse_stream]
+    benchmarks = [
+        encode_to_vec,
+        frame_event,
+        vec_to_bytes,
+        memcpy_to_bytes,
+        peer_sse_stream
+    ]
 );
 
 main!(library_benchmark_groups = decode, encode);
