@@ -36,7 +36,9 @@ BASELINES = ["memchr2 scan", "memcpy", REFCOUNT]
 DECODE_ROWS = OURS + PEERS + BASELINES
 ENC_OURS = ["sse-codec reused Vec", "sse-codec Frame (Bytes)"]
 ENC_PEERS = ["sse-stream", "axum"]
-ENC_BASE = ["naive format!", "memcpy"]
+# "memcpy into new Bytes": each encoded event copied into a new `Bytes` of
+# its size, the floor for any encoder that returns a fresh `Bytes`.
+ENC_BASE = ["naive format!", "memcpy", "memcpy into new Bytes"]
 ENCODE_ROWS = ENC_OURS + ENC_PEERS + ENC_BASE
 WORKLOADS = {
     "w1": "W1 LLM tokens: 100k events of ~110 B",

@@ -1,6 +1,5 @@
-//! Encoder benchmarks: sse-codec (into a reused buffer, into a fresh `Bytes`
-//! per event with `Frame::event`, and into a new `Vec` per event turned into
-//! `Bytes`) against sse-stream's encoder, axum's `Event` through
+//! Encoder benchmarks: sse-codec (into a reused buffer, and into a fresh
+//! `Bytes` per event with `Frame::event`) against sse-stream's encoder, axum's `Event` through
 //! its public response body, a naive `format!`, a `memcpy` of the
 //! encoded output into a reused buffer (the bound for any encoder) and into
 //! a new `Bytes` per event (the bound for any encoder that returns one).
@@ -135,22 +134,6 @@ fn ours_frame(case: &Case) -> Counts {
     (case.events.len() as u64, bytes)
 }
 
-/// sse-codec: `EventRef::encode_to_vec` into a new, empty `Vec` per event,
-/// turned into `Bytes` (no copy: the `Vec` is exactly the event's size). The
-/// same result as `Frame::event` (a fresh `Bytes` per event), with the data
-/// searched once instead of twice (`Frame::event` asks `encoded_len`, then
-/// `encode_to_buf` searches again as it writes).
-fn ours_vec_to_bytes(case: &Case) -> Counts {
-    let mut bytes = 0;
-    for e in case.events {
-        let mut buf = Vec::new();
-        e.as_ref().encode_to_vec(&mut buf).expect("valid event");
-        let frame = bytes::Bytes::from(buf);
-        bytes += black_box(frame).len() as u64;
-    }
-    (case.events.len() as u64, bytes)
-}
-
 /// sse-stream 0.3: build an `Sse` (owned `String` fields) and `encode` it.
 fn sse_stream(case: &Case) -> Counts {
     let mut bytes = 0;
@@ -256,10 +239,9 @@ fn memcpy_to_bytes(case: &Case) -> Counts {
     (case.encoded.len() as u64, bytes)
 }
 
-const ROWS: [(&str, Row); 8] = [
+const ROWS: [(&str, Row); 7] = [
     ("sse-codec reused Vec", ours_vec),
     ("sse-codec Frame (Bytes)", ours_frame),
-    ("sse-codec new Vec into Bytes", ours_vec_to_bytes),
     ("sse-stream", sse_stream),
     ("axum", axum),
     ("naive format!", naive_format),

@@ -232,21 +232,6 @@ fn frame_event(events: Vec<Ev>) -> (Vec<Ev>, u64) {
     (events, bytes)
 }
 
-// `EventRef::encode_to_vec` into a new `Vec` per event, turned into `Bytes`:
-// what `Frame::event` returns, with the data searched once.
-#[library_benchmark]
-#[bench::w1(w1_events())]
-#[bench::w3(w3_events())]
-fn vec_to_bytes(events: Vec<Ev>) -> (Vec<Ev>, u64) {
-    let mut bytes = 0;
-    for e in &events {
-        let mut buf = Vec::new();
-        e.as_ref().encode_to_vec(&mut buf).expect("valid event");
-        bytes += black_box(Bytes::from(buf)).len() as u64;
-    }
-    (events, bytes)
-}
-
 /// Setup (not counted): the events, encoded.
 fn encoded(events: Vec<Ev>) -> Vec<Vec<u8>> {
     events
@@ -300,13 +285,7 @@ library_benchmark_group!(
 
 library_benchmark_group!(
     name = encode,
-    benchmarks = [
-        encode_to_vec,
-        frame_event,
-        vec_to_bytes,
-        memcpy_to_bytes,
-        peer_sse_stream
-    ]
+    benchmarks = [encode_to_vec, frame_event, memcpy_to_bytes, peer_sse_stream]
 );
 
 main!(library_benchmark_groups = decode, encode);
