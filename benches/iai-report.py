@@ -16,9 +16,10 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FUNCTIONS = ["borrowed", "bytes_decoder", "peer_sse_core", "encode_to_vec", "frame_event"]
+FUNCTIONS = ["borrowed", "bytes_decoder", "peer_sse_core", "encode_to_vec", "frame_event", "memcpy_to_bytes",
+             "peer_sse_stream"]
 CASES = ["w1_4kib", "w1_7b", "w1_event", "w2_whole", "w2_4kib", "w3_4kib", "w3_7b", "w3_event", "w4_4kib", "w4_7b",
-         "w4_event", "w1"]
+         "w4_event", "w1", "w3"]
 LABELS = {
     "w1_4kib": "W1 LLM tokens, 4 KiB chunks",
     "w1_7b": "W1 LLM tokens, 7 B chunks",
@@ -82,18 +83,21 @@ def main():
 
     print("| input | bytes | sse-codec borrowed | sse-codec bytes | sse-core | sse-core / borrowed | sse-core / bytes |")
     print("|---|---:|---:|---:|---:|---:|---:|")
-    for case in CASES[:-1]:
+    for case in CASES[:-2]:
         b, y, c = (per_byte(f, case) for f in FUNCTIONS[:3])
         print(
             f"| {LABELS[case]} | {size[case]:,} | {fmt(b)} | {fmt(y)} | {fmt(c)} | "
             f"{fmt(c / b if b and c else None)}x | {fmt(c / y if y and c else None)}x |"
         )
     print()
-    print("| encoder (W1, 1,000 events) | output bytes | instructions per byte |")
-    print("|---|---:|---:|")
+    print("| encoder (1,000 events) | W1: output bytes | W1 | W3: output bytes | W3 |")
+    print("|---|---:|---:|---:|---:|")
     for function, label in [("encode_to_vec", "`EventRef::encode_to_vec`, reused `Vec`"),
-                            ("frame_event", "`Frame::event`, a fresh `Bytes` each")]:
-        print(f"| {label} | {size['w1']:,} | {fmt(per_byte(function, 'w1'))} |")
+                            ("frame_event", "`Frame::event`, a fresh `Bytes` each"),
+                            ("peer_sse_stream", "sse-stream's `Sse::encode`"),
+                            ("memcpy_to_bytes", "memcpy into a new `Bytes` (no encoding)")]:
+        print(f"| {label} | {size['w1']:,} | {fmt(per_byte(function, 'w1'))} | "
+              f"{size['w3']:,} | {fmt(per_byte(function, 'w3'))} |")
 
 
 if __name__ == "__main__":

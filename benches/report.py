@@ -351,6 +351,18 @@ def targets(res):
     copy = res.ns(g, "memcpy")
     t = res.ns(g, "sse-codec reused Vec")
     check("encode W2, reused buffer time / memcpy time", t / copy if t and copy else None, 1.25, higher=False)
+    # Proposed in place of the encoder targets that no encoder can meet here
+    # (see "Reading the targets").
+    g = "encode/w2"
+    best = res.fastest(g, ENC_PEERS)
+    t = res.ns(g, "sse-codec reused Vec")
+    check("(proposed) encode W2, encode_to_vec (reused buffer): speed / fastest peer's", best[1] / t if best and t else None, 1.0)
+    check("(proposed) encode W2, reused buffer time / memcpy time", t / copy if t and copy else None, 1.4, higher=False)
+    for w, goal in [("w1", 1.25), ("w2", 1.2)]:
+        g = f"encode/{w}"
+        ss = res.ns(g, "sse-stream")
+        t = res.ns(g, "sse-codec Frame (Bytes)")
+        check(f"(proposed) encode {w.upper()}, Frame::event: speed / sse-stream's", ss / t if ss and t else None, goal)
     return "| target | measured | goal | verdict | why |\n|---|---:|---:|---|---|\n" + "\n".join(rows)
 
 
@@ -407,6 +419,7 @@ def chart(res, path):
         "sse-codec Frame (Bytes)": "#6baed6",
         "axum": "#31a354",
         "naive format!": "#bdbdbd",
+        "memcpy into new Bytes": "#969696",
     }
     panels = [("decode", c, list(WORKLOADS), DECODE_ROWS) for c in CHUNKINGS]
     panels.append(("encode", None, list(ENC_WORKLOADS), ENCODE_ROWS))

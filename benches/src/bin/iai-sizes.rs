@@ -3,7 +3,7 @@
 //! input bytes, encoders' output bytes.
 
 use sse_codec_benches::iai::{self, DECODE_CASES, ENCODE_EVENTS};
-use sse_codec_benches::llm_tokens;
+use sse_codec_benches::{llm_tokens, multiline_lines};
 
 fn main() {
     for (id, chunking) in DECODE_CASES {
@@ -16,4 +16,16 @@ fn main() {
         .map(|data| data.len() + 8)
         .sum();
     println!("w1\t{encoded}");
+    // `event: update`, `id: N`, then `data: ` + a line + LF for each line,
+    // and the empty line.
+    let encoded: usize = (0..ENCODE_EVENTS)
+        .map(|n| {
+            let lines = multiline_lines(n);
+            "event: update\n".len()
+                + format!("id: {n}\n").len()
+                + lines.iter().map(|line| 6 + line.len() + 1).sum::<usize>()
+                + 1
+        })
+        .sum();
+    println!("w3\t{encoded}");
 }
