@@ -261,29 +261,19 @@ pub(crate) enum RawMeta {
 
 #[cfg(feature = "bytes")]
 impl RawMeta {
-    /// The value of `buffer` (an event type), which it may give up.
+    /// The value of `buffer`: held in place when short, otherwise taken
+    /// from the buffer (an event type, which the dispatch clears anyway) or,
+    /// with `keep`, shared with it (the last event ID, which it keeps).
     #[inline(always)]
-    pub(crate) fn taken(buffer: &mut crate::buffer::SharedBuffer) -> RawMeta {
+    pub(crate) fn from_buffer(buffer: &mut crate::buffer::SharedBuffer, keep: bool) -> RawMeta {
         let value = crate::Buffer::as_bytes(buffer);
         if value.is_empty() {
             return RawMeta::Shared(bytes::Bytes::new());
         }
         match Inline::new(value) {
             Some(inline) => RawMeta::Inline(inline),
+            None if keep => RawMeta::Shared(buffer.share()),
             None => RawMeta::Shared(buffer.take()),
-        }
-    }
-
-    /// The value of `buffer` (the last event ID), which it keeps.
-    #[inline(always)]
-    pub(crate) fn shared(buffer: &mut crate::buffer::SharedBuffer) -> RawMeta {
-        let value = crate::Buffer::as_bytes(buffer);
-        if value.is_empty() {
-            return RawMeta::Shared(bytes::Bytes::new());
-        }
-        match Inline::new(value) {
-            Some(inline) => RawMeta::Inline(inline),
-            None => RawMeta::Shared(buffer.share()),
         }
     }
 

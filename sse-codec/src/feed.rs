@@ -848,8 +848,8 @@ mod shared {
                 // buffers' content stays for them to reuse (the event type
                 // is cleared with the rest of the event, the ID stays the
                 // last event ID).
-                let event_type = RawMeta::taken(event_type);
-                let id = RawMeta::shared(id);
+                let event_type = RawMeta::from_buffer(event_type, false);
+                let id = RawMeta::from_buffer(id, true);
                 let event = Event::from_shared(event_type, data, id);
                 return Some(Ok(OwnedItem::Event(event)));
             }
