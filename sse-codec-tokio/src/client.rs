@@ -408,7 +408,7 @@ where
     C: FnMut(Option<String>) -> F + Unpin,
     F: Future<Output = Connection<S, E>>,
     S: Stream<Item = Result<B, E>> + Unpin,
-    B: Buf,
+    B: Buf + 'static,
 {
     type Item = Result<OwnedItem, ReconnectError<E>>;
 

@@ -437,3 +437,46 @@ fn a_caller_that_swaps_in_a_shorter_buffer_gets_it_scanned_anew() {
     let item = codec.decode(&mut short).unwrap();
     assert_eq!(item, Some(Ok(OwnedItem::Event(Event::new("x")))));
 }
+
+/// Chunks of any `Buf` decode alike: `Bytes` (taken as it is, so event data
+/// is a slice of it), `&'static [u8]` and `Cursor<Vec<u8>>` (copied into
+/// `Bytes`).
+#[tokio::test]
+async fn event_stream_takes_bytes_chunks_as_they_are_and_copies_other_bufs() {
+    let text: &'static [u8] = b"id: 1\ndata: first\n\nevent: t\ndata: sec";
+    let rest: &'static [u8] = b"ond\n\n";
+    let want = vec![
+        OwnedItem::Event(Event::new("first").with_id("1")),
+        OwnedItem::Event(Event::new("second").with_id("1").with_event_type("t")),
+    ];
+    let ok = |items: Vec<Result<OwnedItem, EventStreamError<io::Error>>>| -> Vec<OwnedItem> {
+        items.into_iter().map(Result::unwrap).collect()
+    };
+    let slices = Iter(vec![Ok::<_, io::Error>(text), Ok(rest)].into_iter());
+    assert_eq!(ok(collect(EventStream::new(slices)).await), want);
+    let vecs = Iter(
+        vec![
+            Ok::<_, io::Error>(io::Cursor::new(text.to_vec())),
+            Ok(io::Cursor::new(rest.to_vec())),
+        ]
+        .into_iter(),
+    );
+    assert_eq!(ok(collect(EventStream::new(vecs)).await), want);
+    let first = Bytes::from_static(text);
+    let chunks = Iter(
+        vec![
+            Ok::<_, io::Error>(first.clone()),
+            Ok(Bytes::from_static(rest)),
+        ]
+        .into_iter(),
+    );
+    let items = ok(collect(EventStream::new(chunks)).await);
+    assert_eq!(items, want);
+    let OwnedItem::Event(event) = &items[0] else {
+        panic!()
+    };
+    assert!(
+        first.as_ptr_range().contains(&event.data_bytes().as_ptr()),
+        "a Bytes chunk is not copied"
+    );
+}
