@@ -467,8 +467,18 @@ impl LineParser {
             }
             self.after_cr = false;
         }
-        // An empty line needs no search, and a line that is not a data
-        // line is probably short.
+        self.line_from(input, start)
+    }
+
+    /// The line that starts at `input[start..]`, told by its first byte: an
+    /// empty line needs no search, a line that is not a data line is
+    /// probably short, and a comment that is to be skipped is skipped.
+    #[inline(always)]
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "`start < input.len()` where a byte at `start` was read"
+    )]
+    fn line_from<'a>(&mut self, input: &'a [u8], start: usize) -> (usize, Parsed<'a>) {
         match input.get(start) {
             Some(&b'\n') => (start + 1, Parsed::Line(Line::Empty)),
             Some(&b'\r') => {
@@ -481,14 +491,10 @@ impl LineParser {
         }
     }
 
-    /// [`parse`](Self::parse) at a comment that is to be skipped: skips it
-    /// (and any comments right after it), then parses the next line. Out of
-    /// line, so that `parse` stays small where it is inlined.
+    /// [`line_from`](Self::line_from) at a comment that is to be skipped:
+    /// skips it (and any comments right after it), then parses the next
+    /// line. Out of line, so that `parse` stays small where it is inlined.
     #[inline(never)]
-    #[allow(
-        clippy::arithmetic_side_effects,
-        reason = "`start < input.len()` where a byte at `start` was read"
-    )]
     fn skip_comments_then_parse<'a>(
         &mut self,
         input: &'a [u8],
@@ -499,16 +505,9 @@ impl LineParser {
                 Ok(next) => next,
                 Err(parsed) => return parsed,
             };
-            return match input.get(start) {
-                Some(&b':') => continue,
-                Some(&b'\n') => (start + 1, Parsed::Line(Line::Empty)),
-                Some(&b'\r') => {
-                    self.after_cr = true;
-                    (start + 1, Parsed::Line(Line::Empty))
-                }
-                Some(&b'd') | None => self.find_line(input, start, Search::Data),
-                Some(_) => self.find_line(input, start, Search::Short),
-            };
+            if input.get(start) != Some(&b':') {
+                return self.line_from(input, start);
+            }
         }
     }
 
