@@ -268,7 +268,7 @@ mod sse2 {
     clippy::indexing_slicing,
     reason = "`haystack[SHORT_LINE..]` once two 8-byte words were split off (so `len >= SHORT_LINE`); `8 + at` is a position in the second word"
 )]
-fn find_short_line_end(haystack: &[u8]) -> Option<usize> {
+pub(crate) fn find_short_line_end(haystack: &[u8]) -> Option<usize> {
     let Some((first, rest)) = haystack.split_first_chunk::<8>() else {
         return find_line_end_short(haystack);
     };
