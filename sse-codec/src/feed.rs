@@ -43,6 +43,13 @@
 //!                                                 the chunk.
 //! ```
 //!
+//! Where [`Decoder`]'s owned iterator is read, the cases that need no parse
+//! (way 2, and a chunk used up with nothing carried: `Engine::chunk_done`)
+//! are inlined; the rest is a call. When comments are not reported, the
+//! parser takes the keep-alives (comments and empty lines) right after an
+//! empty line with it (`LineParser::skip_idle`): one step per event, not
+//! one per keep-alive.
+//!
 //! Unread input (a feed dropped early, or a chunk pushed before the last
 //! was read to the end) is *stashed*: appended to the carry and decoded from
 //! it first, within a budget (see [`Decoder::feed`]).
