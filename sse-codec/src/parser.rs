@@ -698,6 +698,19 @@ impl LineParser {
                     }
                 }
             }
+            // At the start of a line (after the end of a skipped comment or
+            // over-long line, a CR's LF, a BOM), an empty line or a comment
+            // to skip is read as in the steady state, without a search or
+            // the field split.
+            if self.scanned == 0 {
+                match rest.first() {
+                    Some(&(b'\n' | b'\r')) => return self.line_from(input, start),
+                    Some(&b':') if self.skip_comments => {
+                        return self.skip_comments_then_parse(input, start);
+                    }
+                    _ => {}
+                }
+            }
             return self.find_line(input, start, Search::Rest);
         }
     }
@@ -999,6 +1012,13 @@ mod tests {
         // Up to a partial comment, skipped by the next call.
         let input = b"\n\n:\n\n\r\n:1234567\n: ke";
         assert_eq!(parser.parse(input), (16, Parsed::Line(Line::Empty)));
+        assert_eq!(parser.parse(b": ke"), (4, Parsed::NeedMore));
+        assert_eq!(parser.parse(b"ep\n\n"), (4, Parsed::Line(Line::Empty)));
+        // After the end of a comment that spanned calls, the next comment
+        // is skipped too, not returned (and an empty line is one line).
+        assert_eq!(parser.parse(b": ke"), (4, Parsed::NeedMore));
+        let input = b"ep\n: ka\ndata: x\n";
+        assert_eq!(parser.parse(input), (16, Parsed::Line(Line::Data(b"x"))));
         assert_eq!(parser.parse(b": ke"), (4, Parsed::NeedMore));
         assert_eq!(parser.parse(b"ep\n\n"), (4, Parsed::Line(Line::Empty)));
         // Fewer than 16 bytes after the empty line: one line at a time.
