@@ -193,8 +193,12 @@ impl<B: crate::Buffer, C: Carry> Engine<B, C> {
             let (used, step) = self.raw.step(rest);
             *pos += used;
             if step == Step::NeedMore {
-                self.append(&chunk[*pos..]);
-                *pos = chunk.len();
+                // Often nothing (the chunk ended at a line end, or in a
+                // comment, consumed as it comes): no call to copy nothing.
+                if *pos < chunk.len() {
+                    self.append(&chunk[*pos..]);
+                    *pos = chunk.len();
+                }
                 return None;
             }
             return Some((step, Source::Chunk, start));
