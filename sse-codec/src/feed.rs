@@ -785,7 +785,9 @@ mod shared {
     #[derive(Debug)]
     pub struct BytesDecoder {
         engine: Engine<SharedBuffer, SharedCarry>,
-        /// The chunk being decoded, from `pos` on.
+        /// The chunk being decoded, from `pos` on. When empty, it is
+        /// `Bytes::new()`: an empty chunk is not taken, and the decoder lets
+        /// go of a chunk by putting `Bytes::new()` in its place.
         chunk: Bytes,
         pos: usize,
         /// Whether the buffers know `chunk` as their source yet (they need to
@@ -863,7 +865,13 @@ mod shared {
                 self.stash();
                 self.release_chunk();
             }
-            self.chunk = chunk;
+            if chunk.is_empty() {
+                return;
+            }
+            // `self.chunk` is empty, so it is `Bytes::new()` (see the
+            // field), whose drop does nothing: not called through the
+            // vtable for every chunk.
+            core::mem::forget(core::mem::replace(&mut self.chunk, chunk));
         }
 
         /// The next item of the pushed input: `None` once all of it is
@@ -1114,5 +1122,36 @@ mod tests {
         let got = events(&mut decoder, b"\n\n");
         assert_eq!(got, [("message".into(), "y".into(), "1".into())]);
         assert!(!decoder.is_mid_event());
+    }
+
+    /// Every chunk pushed is let go once decoded (the decoder does not
+    /// forget a reference), empty ones too, even those that share a buffer
+    /// (`split_to(0)`): the buffer they were cut from is unique again.
+    #[cfg(feature = "bytes")]
+    #[test]
+    fn pushed_chunks_are_let_go() {
+        use super::BytesDecoder;
+        use bytes::BytesMut;
+        let mut buffer = BytesMut::from(&b"data: a\n\n: ka\nid: 1\ndata: b\n\ndata: c"[..]);
+        let mut decoder = BytesDecoder::new();
+        let mut events = 0;
+        for len in [0, 3, 0, 7, 1, 0, 12, 5, 0, 100] {
+            let chunk = buffer.split_to(len.min(buffer.len())).freeze();
+            decoder.push(chunk);
+            while let Some(item) = decoder.next_item() {
+                if let Ok(OwnedItem::Event(_)) = item {
+                    events += 1;
+                }
+            }
+        }
+        assert_eq!(events, 2);
+        assert!(decoder.is_mid_event());
+        // `buffer` (empty) still shares the allocation: unique once every
+        // chunk and event is gone.
+        let rest = buffer.freeze();
+        assert!(
+            rest.is_unique(),
+            "a chunk's reference was kept or forgotten"
+        );
     }
 }
