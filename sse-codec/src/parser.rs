@@ -481,14 +481,10 @@ impl LineParser {
     fn line_from<'a>(&mut self, input: &'a [u8], start: usize) -> (usize, Parsed<'a>) {
         match input.get(start) {
             Some(&b'\n') => self.empty_line(input, start + 1),
-            Some(&b'\r') => match input.get(start + 1) {
-                Some(&b'\n') => self.empty_line(input, start + 2),
-                Some(_) => self.empty_line(input, start + 1),
-                None => {
-                    self.after_cr = true;
-                    (start + 1, Parsed::Line(Line::Empty))
-                }
-            },
+            Some(&b'\r') => {
+                let next = self.past_cr(input, start);
+                self.empty_line(input, next)
+            }
             Some(&b'd') | None => self.find_line(input, start, Search::Data),
             Some(&b':') if self.skip_comments => self.skip_comments_then_parse(input, start),
             Some(_) => self.find_line(input, start, Search::Short),
@@ -518,6 +514,43 @@ impl LineParser {
         (next, Parsed::Line(Line::Empty))
     }
 
+    /// Where the next line starts after a CR at `input[cr]`: past the CR,
+    /// and past a LF right after it (one CRLF). A CR that is the input's
+    /// last byte may be the first half of a CRLF: `after_cr` is set, so that
+    /// the next call skips a LF that comes first.
+    #[inline(always)]
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "`cr < input.len()`: a CR was read there"
+    )]
+    fn past_cr(&mut self, input: &[u8], cr: usize) -> usize {
+        let next = cr + 1;
+        match input.get(next) {
+            Some(&b'\n') => next + 1,
+            Some(_) => next,
+            None => {
+                self.after_cr = true;
+                next
+            }
+        }
+    }
+
+    /// Where the next line starts after the line end (CR or LF) at
+    /// `input[end]`; see [`past_cr`](Self::past_cr).
+    #[inline(always)]
+    #[allow(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        reason = "`end` is the index of a line end found in `input`"
+    )]
+    fn past_line_end(&mut self, input: &[u8], end: usize) -> usize {
+        if input[end] == b'\r' {
+            self.past_cr(input, end)
+        } else {
+            end + 1
+        }
+    }
+
     /// Consumes the comments and empty lines at `input[next..]`, after an
     /// empty line, while they are whole and within the line limit (a
     /// partial or over-long comment is left to [`parse`](Self::parse));
@@ -538,6 +571,10 @@ impl LineParser {
         reason = "`next <= input.len()`: it advances past bytes read, or a line end found in `input[next..]`"
     )]
     fn skip_idle(&mut self, input: &[u8], mut next: usize) -> usize {
+        // The CR and CRLF steps spelled out, not through `past_cr`: with a
+        // trailing CR returned from at once, this loop takes 3.5-4.6% fewer
+        // of W4's instructions in 4 KiB chunks (gungraun) than with
+        // `past_cr` and the loop ending at the input's end.
         loop {
             match input.get(next) {
                 Some(&b'\n') => next += 1,
@@ -550,6 +587,7 @@ impl LineParser {
                     }
                 },
                 Some(&b':') => {
+                    // A partial or over-long comment is left to `parse`.
                     let rest = &input[next..];
                     let Some(end) = find_short_line_end(rest) else {
                         return next;
@@ -595,10 +633,10 @@ impl LineParser {
     }
 
     /// Consumes the comment line at `input[start..]`: `Ok` with where the
-    /// next line starts (after a CRLF's LF too), or `Err` with what to
-    /// return: the comment has no line end yet (its bytes so far are
-    /// consumed; the rest are discarded as they come), it is over-long, or
-    /// it ends with the input's last byte, a CR.
+    /// next line starts (see [`past_line_end`](Self::past_line_end)), or
+    /// `Err` with what to return: the comment has no line end yet (its bytes
+    /// so far are consumed; the rest are discarded as they come), or it is
+    /// over-long.
     #[inline(always)]
     #[allow(
         clippy::arithmetic_side_effects,
@@ -613,20 +651,7 @@ impl LineParser {
         let rest = &input[start..];
         match find_short_line_end(rest) {
             Some(end) if end > self.max_line_length => Err(self.line_at(input, start, end)),
-            Some(end) => {
-                let next = start + end + 1;
-                if rest[end] != b'\r' {
-                    return Ok(next);
-                }
-                match input.get(next) {
-                    Some(&b'\n') => Ok(next + 1),
-                    Some(_) => Ok(next),
-                    None => {
-                        self.after_cr = true;
-                        Err((next, Parsed::NeedMore))
-                    }
-                }
-            }
+            Some(end) => Ok(self.past_line_end(input, start + end)),
             None => {
                 self.discarding = true;
                 if rest.len() > self.max_line_length {
